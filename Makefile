@@ -1,0 +1,93 @@
+# roam — top-level, non-recursive Makefile.  Each folder contributes a fragment (module.mk).
+#   make            build libroam, every daemon and tool, every unit test  (into $(BUILD))
+#   make SAN=1      the same with ASan+UBSan, into build/san
+#   make check      deps, build, unit tests (plain and sanitized), end-to-end tests
+#   make demo       deps, build, the handoff tour in network namespaces
+#   make bench      benchmarks, results as JSON under build/bench
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+SAN ?= 0
+ifeq ($(SAN),1)
+BUILD ?= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+CC ?= cc
+PKGS := libuv yaml-0.1 libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+OPT ?= -O2
+CFLAGS := -std=c11 -Wall -Wextra -Werror -Wvla -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+          -D_GNU_SOURCE -g $(OPT) -Icommon/include $(PKG_CFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
+LIBS := $(PKG_LIBS) -lm
+DEPFLAGS = -MMD -MP
+
+LIBROAM := $(BUILD)/libroam.a
+PROGS :=
+UNIT_TESTS :=
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+# $(call roam_prog,NAME,DIR,EXTRA_LIBS): a program from every .c file of DIR.
+# Its objects other than main.o are also what its unit tests (tests/unit/DIR/) link against.
+define roam_prog
+$(1)_SRCS := $$(wildcard $(2)/*.c)
+$(1)_OBJS := $$(patsubst %.c,$$(BUILD)/%.o,$$($(1)_SRCS))
+$(1)_LIBOBJS := $$(filter-out %/main.o,$$($(1)_OBJS))
+$(1)_EXTRA_LIBS := $(3)
+$$(BUILD)/bin/$(1): $$($(1)_OBJS) $$(LIBROAM)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$($(1)_OBJS) $$(LIBROAM) $$(LIBS) $(3)
+PROGS += $$(BUILD)/bin/$(1)
+$$(foreach t,$$(wildcard tests/unit/$(2)/test_*.c),$$(eval $$(call roam_unit,$$(t),$$($(1)_LIBOBJS),$(3))))
+endef
+
+# $(call roam_unit,TEST_C,EXTRA_OBJS,EXTRA_LIBS): one Criterion test binary.
+define roam_unit
+$$(BUILD)/$(basename $(1)): $$(BUILD)/$(basename $(1)).o $(2) $$(LIBROAM)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LIBS) -lcriterion $(3)
+UNIT_TESTS += $$(BUILD)/$(basename $(1))
+endef
+
+include common/module.mk
+include $(filter-out common/module.mk tests/module.mk,$(wildcard */module.mk)) $(wildcard tools/*/module.mk)
+include tests/module.mk
+
+all: $(LIBROAM) $(PROGS) $(UNIT_TESTS)
+
+deps:
+	@tools/deps.sh
+
+unit: $(LIBROAM) $(PROGS) $(UNIT_TESTS)
+	@tools/run-unit.sh $(UNIT_TESTS)
+
+e2e: all
+	@tests/e2e/run.sh $(E2E)
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) SAN=1 unit
+	$(MAKE) e2e
+
+demo: deps
+	$(MAKE) all
+	@tools/demo.sh
+
+bench: deps
+	$(MAKE) all
+	@bench/run.sh
+
+clean:
+	rm -rf build
+
+.PHONY: all deps unit e2e check demo bench clean
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,42 @@
+# Sourced by every end-to-end test script (tests/e2e/*.sh).
+#   t_ok NAME / t_fail NAME REASON / t_check NAME CMD...   record a result
+#   t_cleanup CMD...                                       run CMD at exit (LIFO), also on failure
+#   t_poll TIMEOUT_S CMD...                                retry CMD every 100 ms until it succeeds
+#   t_done                                                 print "<script>: N passed, N failed", exit
+# Scripts run as root from the top of the tree; binaries are in $BIN (default build/bin).
+set -u
+: "${BIN:=$PWD/build/bin}"
+T_NAME=$(basename "$0" .sh)
+T_PASS=0
+T_FAIL=0
+T_CLEAN=()
+T_TMP=$(mktemp -d "/tmp/roam-e2e-$T_NAME.XXXXXX")
+
+t_ok() { T_PASS=$((T_PASS + 1)); echo "ok - $T_NAME: $1"; }
+t_fail() { T_FAIL=$((T_FAIL + 1)); echo "not ok - $T_NAME: $1${2:+ ($2)}"; }
+t_check() {
+  local name=$1; shift
+  if "$@" >"$T_TMP/last.out" 2>&1; then t_ok "$name"; else t_fail "$name" "$(tail -c 300 "$T_TMP/last.out" | tr '\n' ' ')"; fi
+}
+t_poll() {
+  local timeout=$1; shift
+  local end=$((SECONDS + timeout))
+  while ! "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $end ] && return 1
+    sleep 0.1
+  done
+  return 0
+}
+t_cleanup() { T_CLEAN+=("$*"); }
+t__atexit() {
+  local i
+  for ((i = ${#T_CLEAN[@]} - 1; i >= 0; i--)); do eval "${T_CLEAN[$i]}" >/dev/null 2>&1 || true; done
+  [ -n "${KEEP_TMP:-}" ] || rm -rf "$T_TMP"
+}
+trap t__atexit EXIT
+trap 'exit 130' INT TERM
+t_done() {
+  echo "$T_NAME: $T_PASS passed, $T_FAIL failed"
+  [ "$T_FAIL" -eq 0 ] && [ "$T_PASS" -gt 0 ]
+  exit $?
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs the end-to-end scenarios (tests/e2e/*.sh, or the names given) one after another, each with
+# a time limit, and prints "e2e: N passed, N failed" (counting checks, not scripts).
+set -u
+cd "$(dirname "$0")/../.."
+if [ "$(id -u)" -ne 0 ]; then
+  echo "e2e: must run as root (network namespaces, TUN, raw sockets)" >&2
+  exit 1
+fi
+scripts=()
+if [ $# -gt 0 ]; then
+  for n in "$@"; do scripts+=("tests/e2e/${n%.sh}.sh"); done
+else
+  for s in tests/e2e/*.sh; do [ "$(basename "$s")" = lib.sh ] || [ "$(basename "$s")" = run.sh ] || scripts+=("$s"); done
+fi
+pass=0; fail=0; failed=()
+for s in "${scripts[@]}"; do
+  echo "=== $s"
+  out=$(timeout --kill-after=10 "${E2E_TIMEOUT:-600}" bash "$s" 2>&1); rc=$?
+  echo "$out" | grep -E '^(ok|not ok) - ' || true
+  line=$(grep -E '^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1)
+  p=$(sed -n 's/.*: \([0-9]*\) passed.*/\1/p' <<<"$line"); f=$(sed -n 's/.*passed, \([0-9]*\) failed/\1/p' <<<"$line")
+  p=${p:-0}; f=${f:-0}
+  if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  if [ $rc -ne 0 ]; then
+    failed+=("$s"); echo "--- $s exited $rc; last output:"; echo "$out" | tail -30
+  fi
+  pass=$((pass + p)); fail=$((fail + f))
+done
+[ ${#failed[@]} -gt 0 ] && echo "failed scripts: ${failed[*]}"
+echo "e2e: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,3 @@
+# Unit tests of common/: one Criterion binary per tests/unit/common/test_*.c, linked with libroam.
+# Tests of a daemon live in tests/unit/<dir>/ and are declared by that daemon's roam_prog.
+$(foreach t,$(wildcard tests/unit/common/test_*.c),$(eval $(call roam_unit,$(t),,)))
