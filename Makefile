@@ -36,7 +36,7 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 # $(call roam_prog,NAME,DIR,EXTRA_LIBS): a program from every .c file of DIR.
-# Its objects other than main.o are also what its unit tests (tests/unit/DIR/) link against.
+# Its objects other than main.o are also what its unit tests (tests/unit/NAME/test_*.c) link against.
 define roam_prog
 $(1)_SRCS := $$(wildcard $(2)/*.c)
 $(1)_OBJS := $$(patsubst %.c,$$(BUILD)/%.o,$$($(1)_SRCS))
@@ -46,7 +46,7 @@ $$(BUILD)/bin/$(1): $$($(1)_OBJS) $$(LIBROAM)
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) -o $$@ $$($(1)_OBJS) $$(LIBROAM) $$(LIBS) $(3)
 PROGS += $$(BUILD)/bin/$(1)
-$$(foreach t,$$(wildcard tests/unit/$(2)/test_*.c),$$(eval $$(call roam_unit,$$(t),$$($(1)_LIBOBJS),$(3))))
+$$(foreach t,$$(wildcard tests/unit/$(1)/test_*.c),$$(eval $$(call roam_unit,$$(t),$$($(1)_LIBOBJS),$(3))))
 endef
 
 # $(call roam_unit,TEST_C,EXTRA_OBJS,EXTRA_LIBS): one Criterion test binary.
@@ -70,7 +70,7 @@ unit: $(LIBROAM) $(PROGS) $(UNIT_TESTS)
 	@tools/run-unit.sh $(UNIT_TESTS)
 
 e2e: all
-	@tests/e2e/run.sh $(E2E)
+	@BIN=$(abspath $(BUILD))/bin tests/e2e/run.sh $(E2E)
 
 check: deps
 	$(MAKE) all
@@ -80,7 +80,7 @@ check: deps
 
 demo: deps
 	$(MAKE) all
-	@tools/demo.sh
+	@BIN=$(abspath $(BUILD))/bin tools/demo.sh
 
 bench: deps
 	$(MAKE) all

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs each Criterion test binary given, prints its synthesis line, and a total line
-# "unit: N passed, N failed" at the end.  Exit status is non-zero if any test failed or crashed.
+# "unit: N passed, N failed" at the end.  Exit status is non-zero if any test failed or crashed,
+# or if a sanitizer (ASan, LSan, UBSan) reported anything.
 set -u
 pass=0; fail=0; bad=()
 for t in "$@"; do
@@ -9,7 +10,13 @@ for t in "$@"; do
   p=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' <<<"$syn"); p=${p:-0}
   f=$(sed -n 's/.*Failing: \([0-9]*\).*Crashing: \([0-9]*\).*/\1 \2/p' <<<"$syn")
   nf=0; for x in $f; do nf=$((nf + x)); done
-  if [ $rc -ne 0 ] || [ -z "$syn" ]; then
+  # Criterion counts a test as passed even when a sanitizer reported from its worker process.
+  san=$(grep -acE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' <<<"$out")
+  if [ "$san" -gt 0 ]; then
+    nf=$((nf + san)); p=$((p > san ? p - san : 0))
+    echo "$t: $san sanitizer report(s):"; grep -aE -A12 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' <<<"$out" | head -60
+  fi
+  if [ $rc -ne 0 ] || [ -z "$syn" ] || [ "$san" -gt 0 ]; then
     [ $nf -eq 0 ] && nf=1
     bad+=("$t"); echo "$out" | grep -av '^\[----\]' | tail -40
   fi
