@@ -1,0 +1,330 @@
+/* UDP endpoints on a libuv loop with recvmmsg() batched receive. */
+#include "roam/udp.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netpriv.h"
+
+/* Rounds of recvmmsg per wakeup: bounds the time one busy socket holds the loop. */
+#define UDP_MAX_ROUNDS 8
+#define UDP_CTRL_SPACE 128
+
+struct roam_udp {
+	uv_poll_t poll;             /* poll.data == this */
+	int fd;
+	int family;
+	int dualstack;
+	int closing;
+	int polling;
+	roam_udp_recv_cb recv_cb;
+	roam_udp_close_cb close_cb;
+	void *arg;
+	struct roam_udp_stats stats;
+	struct net_rxbatch rx;
+};
+
+static void udp_on_readable(uv_poll_t *h, int status, int events)
+{
+	struct roam_udp *u = h->data;
+	(void)events;
+	if (status < 0) {
+		u->stats.rx_errors++;
+		return;
+	}
+	for (int round = 0; round < UDP_MAX_ROUNDS && !u->closing; round++) {
+		int n = net_rxbatch_recv(&u->rx, u->fd);
+		if (n < 0) {
+			if (n != -EAGAIN && n != -EWOULDBLOCK)
+				u->stats.rx_errors++;
+			return;
+		}
+		for (int i = 0; i < n && !u->closing; i++) {
+			struct mmsghdr *mm = &u->rx.msgs[i];
+			struct msghdr *m = &mm->msg_hdr;
+			if (m->msg_flags & MSG_TRUNC) {
+				u->stats.rx_truncated++;
+				continue;
+			}
+			struct roam_udp_pkt pkt;
+			memset(&pkt, 0, sizeof(pkt));
+			pkt.data = net_rxbatch_buf(&u->rx, (unsigned)i);
+			pkt.len = mm->msg_len;
+			if (roam_sockaddr_from(&pkt.src, m->msg_name, m->msg_namelen) < 0) {
+				u->stats.rx_errors++;
+				continue;
+			}
+			roam_sockaddr_unmap(&pkt.src);
+			int hl = -1;
+			net_parse_cmsg(m, &pkt.dst, &pkt.ifindex, &hl);
+			u->stats.rx_packets++;
+			u->stats.rx_bytes += pkt.len;
+			if (u->recv_cb)
+				u->recv_cb(u, &pkt, u->arg);
+		}
+		if ((unsigned)n < u->rx.n)
+			return;
+	}
+}
+
+static int udp_setup_socket(struct roam_udp *u, const struct roam_udp_opts *o)
+{
+	int fd = u->fd, rc;
+	if (o->reuseaddr && (rc = net_setsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1)) < 0)
+		return rc;
+	if (o->reuseport && (rc = net_setsockopt_int(fd, SOL_SOCKET, SO_REUSEPORT, 1)) < 0)
+		return rc;
+	if (o->rcvbuf > 0 && (rc = net_setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, o->rcvbuf)) < 0)
+		return rc;
+	if (o->sndbuf > 0 && (rc = net_setsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, o->sndbuf)) < 0)
+		return rc;
+	if ((rc = net_bind_device(fd, o->device)) < 0)
+		return rc;
+	if (u->family == AF_INET) {
+		if ((rc = net_setsockopt_int(fd, IPPROTO_IP, IP_PKTINFO, 1)) < 0)
+			return rc;
+	} else {
+		if ((rc = net_setsockopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, u->dualstack ? 0 : 1)) < 0)
+			return rc;
+		if ((rc = net_setsockopt_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)) < 0)
+			return rc;
+	}
+	if (bind(fd, &o->bind.sa, o->bind.len) < 0)
+		return -errno;
+	return 0;
+}
+
+int roam_udp_open(uv_loop_t *loop, const struct roam_udp_opts *opts, roam_udp_recv_cb recv_cb,
+		  void *arg, struct roam_udp **out)
+{
+	int fam = roam_sockaddr_family(&opts->bind);
+	unsigned batch = opts->batch ? opts->batch : ROAM_UDP_BATCH_DEFAULT;
+	size_t bufsize = opts->bufsize ? opts->bufsize : ROAM_UDP_BUFSIZE_DEFAULT;
+	int rc;
+
+	*out = NULL;
+	if (fam != AF_INET && fam != AF_INET6)
+		return -EINVAL;
+	if (batch > ROAM_UDP_BATCH_MAX || bufsize > 65535)
+		return -EINVAL;
+	if (opts->dualstack && fam != AF_INET6)
+		return -EINVAL;
+	struct roam_udp *u = calloc(1, sizeof(*u));
+	if (u == NULL)
+		return -ENOMEM;
+	u->family = fam;
+	u->dualstack = fam == AF_INET6 && opts->dualstack;
+	u->recv_cb = recv_cb;
+	u->arg = arg;
+	if ((rc = net_rxbatch_init(&u->rx, batch, bufsize, UDP_CTRL_SPACE)) < 0)
+		goto fail_free;
+	u->fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (u->fd < 0) {
+		rc = -errno;
+		goto fail_rx;
+	}
+	if ((rc = udp_setup_socket(u, opts)) < 0)
+		goto fail_fd;
+	if ((rc = uv_poll_init_socket(loop, &u->poll, u->fd)) < 0)
+		goto fail_fd;
+	u->poll.data = u;
+	if ((rc = uv_poll_start(&u->poll, UV_READABLE, udp_on_readable)) < 0) {
+		/* the handle is initialised: it must go through uv_close */
+		roam_udp_close(u, NULL);
+		return rc;
+	}
+	u->polling = 1;
+	*out = u;
+	return 0;
+
+fail_fd:
+	close(u->fd);
+fail_rx:
+	net_rxbatch_free(&u->rx);
+fail_free:
+	free(u);
+	return rc;
+}
+
+static void udp_on_close(uv_handle_t *h)
+{
+	struct roam_udp *u = h->data;
+	close(u->fd);
+	if (u->close_cb)
+		u->close_cb(u, u->arg);
+	net_rxbatch_free(&u->rx);
+	free(u);
+}
+
+void roam_udp_close(struct roam_udp *u, roam_udp_close_cb cb)
+{
+	if (u == NULL || u->closing)
+		return;
+	u->closing = 1;
+	u->close_cb = cb;
+	uv_poll_stop(&u->poll);
+	u->polling = 0;
+	uv_close((uv_handle_t *)&u->poll, udp_on_close);
+}
+
+/* The destination as the socket wants it: IPv4 on a dual-stack socket becomes IPv4-mapped. */
+static int udp_dst(const struct roam_udp *u, const struct roam_sockaddr *dst,
+		   struct roam_sockaddr *out, int *v4)
+{
+	int fam = roam_sockaddr_family(dst);
+	*out = *dst;
+	*v4 = fam == AF_INET;
+	if (fam == u->family)
+		return 0;
+	if (fam == AF_INET && u->dualstack) {
+		struct roam_ipaddr a, m;
+		uint16_t port;
+		roam_sockaddr_addr(dst, &a, &port);
+		roam_ipaddr_map6(&a, &m);
+		return roam_sockaddr_set(out, &m, port);
+	}
+	return -EAFNOSUPPORT;
+}
+
+int roam_udp_send_from(struct roam_udp *u, const struct roam_sockaddr *dst,
+		       const struct roam_ipaddr *src, int ifindex, const void *data, size_t len)
+{
+	struct roam_sockaddr to;
+	int v4, rc;
+	union {
+		struct cmsghdr align;
+		uint8_t buf[NET_PKTINFO_CMSG_SPACE];
+	} ctrl;
+
+	if (u->closing)
+		return -EBADF;
+	if ((rc = udp_dst(u, dst, &to, &v4)) < 0)
+		goto err;
+	int clen = net_build_pktinfo(ctrl.buf, v4, src, ifindex);
+	if (clen < 0) {
+		rc = clen;
+		goto err;
+	}
+	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+	struct msghdr m = {
+		.msg_name = &to.sa,
+		.msg_namelen = to.len,
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = clen ? ctrl.buf : NULL,
+		.msg_controllen = (size_t)clen,
+	};
+	ssize_t n;
+	do {
+		n = sendmsg(u->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		rc = -errno;
+		goto err;
+	}
+	if ((size_t)n != len) {
+		rc = -EMSGSIZE;
+		goto err;
+	}
+	u->stats.tx_packets++;
+	u->stats.tx_bytes += len;
+	return 0;
+err:
+	u->stats.tx_errors++;
+	return rc;
+}
+
+int roam_udp_send(struct roam_udp *u, const struct roam_sockaddr *dst, const void *data,
+		  size_t len)
+{
+	return roam_udp_send_from(u, dst, NULL, 0, data, len);
+}
+
+int roam_udp_mcast_join(struct roam_udp *u, const struct roam_ipaddr *group, const char *ifname)
+{
+	if (group->family == AF_INET && u->family == AF_INET6 && !u->dualstack)
+		return -EAFNOSUPPORT;
+	return net_mcast_member(u->fd, u->family, group, ifname, 1);
+}
+
+int roam_udp_mcast_leave(struct roam_udp *u, const struct roam_ipaddr *group, const char *ifname)
+{
+	if (group->family == AF_INET && u->family == AF_INET6 && !u->dualstack)
+		return -EAFNOSUPPORT;
+	return net_mcast_member(u->fd, u->family, group, ifname, 0);
+}
+
+int roam_udp_mcast_ttl(struct roam_udp *u, int ttl)
+{
+	return net_mcast_ttl(u->fd, u->family, u->dualstack, ttl);
+}
+
+int roam_udp_mcast_loop(struct roam_udp *u, int on)
+{
+	return net_mcast_loop(u->fd, u->family, u->dualstack, on);
+}
+
+int roam_udp_mcast_if(struct roam_udp *u, const char *ifname)
+{
+	return net_mcast_if(u->fd, u->family, u->dualstack, ifname);
+}
+
+int roam_udp_set_ttl(struct roam_udp *u, int ttl)
+{
+	int rc;
+	if (ttl < 1 || ttl > 255)
+		return -EINVAL;
+	if (u->family == AF_INET || u->dualstack)
+		if ((rc = net_setsockopt_int(u->fd, IPPROTO_IP, IP_TTL, ttl)) < 0)
+			return rc;
+	if (u->family == AF_INET6)
+		return net_setsockopt_int(u->fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl);
+	return 0;
+}
+
+int roam_udp_recv_stop(struct roam_udp *u)
+{
+	if (u->closing)
+		return -EBADF;
+	if (!u->polling)
+		return 0;
+	int rc = uv_poll_stop(&u->poll);
+	if (rc == 0)
+		u->polling = 0;
+	return rc;
+}
+
+int roam_udp_recv_start(struct roam_udp *u)
+{
+	if (u->closing)
+		return -EBADF;
+	if (u->polling)
+		return 0;
+	int rc = uv_poll_start(&u->poll, UV_READABLE, udp_on_readable);
+	if (rc == 0)
+		u->polling = 1;
+	return rc;
+}
+
+int roam_udp_local(const struct roam_udp *u, struct roam_sockaddr *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (getsockname(u->fd, (struct sockaddr *)&ss, &len) < 0)
+		return -errno;
+	return roam_sockaddr_from(out, (struct sockaddr *)&ss, len);
+}
+
+int roam_udp_fd(const struct roam_udp *u)
+{
+	return u->fd;
+}
+
+const struct roam_udp_stats *roam_udp_stats(const struct roam_udp *u)
+{
+	return &u->stats;
+}
