@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The `make demo` tour, shortened (DEMO_DURATION): report.json has one well-formed object per
+# row, the baseline row shows the loss of a move without mobility support, and the tour leaves
+# nothing behind.  Also checks that an interrupted tour cleans up.
+source "$(dirname "$0")/lib.sh"
+export DEMO_DIR="$T_TMP/demo" DEMO_DURATION=${DEMO_DURATION:-6} DEMO_MOVES=${DEMO_MOVES:-3}
+t_cleanup '"$BIN/netlab" -p tour down'
+
+no_tour_left() { ! ip netns list | grep -q '^tour-' && [ ! -e /run/roam-netlab/tour/state ]; }
+
+t_check "the tour runs" env BIN="$BIN" tools/demo.sh
+R="$DEMO_DIR/report.json"
+t_check "report.json is a non-empty list" jq -e 'type == "array" and length >= 1' "$R"
+t_check "every row has the common fields" jq -e 'all(.[]; (.scheme | type) == "string"
+  and (.moves | type) == "number" and (.udp_sent | type) == "number"
+  and (.udp_lost | type) == "number" and has("max_gap_ms") and (.tcp_survived | type) == "boolean")' "$R"
+t_check "the baseline row is there" jq -e 'any(.[]; .scheme == "No mobility (baseline)")' "$R"
+B='.[] | select(.scheme == "No mobility (baseline)")'
+t_check "baseline: the moves happened" jq -e "$B | .moves == $DEMO_MOVES" "$R"
+t_check "baseline: UDP was sent" jq -e "$B | .udp_sent > 0" "$R"
+t_check "baseline: UDP got through before the first move" jq -e "$B | .udp_received > 0" "$R"
+t_check "baseline: UDP lost packets" jq -e "$B | .udp_lost > 0" "$R"
+t_check "baseline: the TCP connection did not survive" jq -e "$B | .tcp_survived == false" "$R"
+t_check "the tour left nothing behind" no_tour_left
+
+# Interrupted in the middle of a row: still cleans up.  (SIGTERM: a background job of a
+# script ignores SIGINT; at a terminal Ctrl-C reaches the same trap.)
+DEMO_DURATION=60 BIN="$BIN" tools/demo.sh >"$T_TMP/int.out" 2>&1 &
+pid=$!
+t_poll 30 grep -q "move 1/" "$T_TMP/int.out"
+started=$SECONDS
+kill -TERM $pid
+wait $pid
+t_check "interrupted tour exits with 130" test $? -eq 130
+t_check "interrupted tour stopped at once" test $((SECONDS - started)) -lt 20
+t_check "interrupted tour left nothing behind" t_poll 10 no_tour_left
+t_done
