@@ -1,0 +1,282 @@
+/* PPP control packet and option codecs (RFC 1661 5 and 6, RFC 1662 7.1, RFC 1332 3,
+ * RFC 1877 1) and the address/control/protocol fields of a frame (RFC 1661 2, 6.5, 6.6). */
+#include <errno.h>
+#include <string.h>
+
+#include "roam/ppp.h"
+
+int ppp_cp_decode(const uint8_t *p, size_t len, struct ppp_cp *cp)
+{
+	struct rbuf r;
+	uint16_t plen;
+
+	rbuf_init(&r, p, len);
+	if (rbuf_get_u8(&r, &cp->code) < 0 || rbuf_get_u8(&r, &cp->id) < 0 ||
+	    rbuf_get_u16(&r, &plen) < 0)
+		return -EBADMSG;
+	if (plen < 4 || plen > len)
+		return -EBADMSG;
+	cp->data = p + 4;
+	cp->len = (size_t)plen - 4; /* anything after Length is padding (RFC 1661 5) */
+	return 0;
+}
+
+int ppp_cp_encode(struct wbuf *w, uint8_t code, uint8_t id, const void *data, size_t len)
+{
+	if (len > 0xffff - 4)
+		return -EMSGSIZE;
+	wbuf_put_u8(w, code);
+	wbuf_put_u8(w, id);
+	wbuf_put_u16(w, (uint16_t)(len + 4));
+	if (len)
+		wbuf_put_bytes(w, data, len);
+	return w->err;
+}
+
+int ppp_opt_next(struct rbuf *r, struct ppp_opt *o)
+{
+	uint8_t t, l;
+	struct rbuf sub;
+
+	if (!rbuf_left(r))
+		return 0;
+	if (rbuf_get_u8(r, &t) < 0 || rbuf_get_u8(r, &l) < 0 || l < 2 ||
+	    rbuf_sub(r, (size_t)l - 2, &sub) < 0)
+		return -EBADMSG;
+	o->type = t;
+	o->val = sub.p;
+	o->len = (uint8_t)(l - 2);
+	return 1;
+}
+
+int ppp_opts_check(const uint8_t *p, size_t len)
+{
+	struct rbuf r;
+	struct ppp_opt o;
+	int rc;
+
+	rbuf_init(&r, p, len);
+	while ((rc = ppp_opt_next(&r, &o)) > 0)
+		;
+	return rc;
+}
+
+static uint32_t get32(const uint8_t *v)
+{
+	return (uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3];
+}
+
+static uint16_t get16(const uint8_t *v)
+{
+	return (uint16_t)(v[0] << 8 | v[1]);
+}
+
+int ppp_lcp_opts_decode(const uint8_t *p, size_t len, struct ppp_lcp_opts *o)
+{
+	struct rbuf r;
+	struct ppp_opt opt;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	rbuf_init(&r, p, len);
+	while ((rc = ppp_opt_next(&r, &opt)) > 0) {
+		if (opt.type >= 32 || (o->has & PPP_OPT_BIT(opt.type)))
+			return -EBADMSG;
+		switch (opt.type) {
+		case PPP_LCP_MRU:
+			if (opt.len != 2)
+				return -EBADMSG;
+			o->mru = get16(opt.val);
+			break;
+		case PPP_LCP_ACCM:
+			if (opt.len != 4)
+				return -EBADMSG;
+			o->accm = get32(opt.val);
+			break;
+		case PPP_LCP_AUTH:
+			if (opt.len < 2)
+				return -EBADMSG;
+			o->auth_proto = get16(opt.val);
+			if (o->auth_proto == PPP_PROTO_PAP) {
+				if (opt.len != 2)
+					return -EBADMSG;
+			} else if (o->auth_proto == PPP_PROTO_CHAP) {
+				if (opt.len != 3)
+					return -EBADMSG;
+				o->auth_alg = opt.val[2];
+			} else {
+				return -ENOTSUP;
+			}
+			break;
+		case PPP_LCP_MAGIC:
+			if (opt.len != 4)
+				return -EBADMSG;
+			o->magic = get32(opt.val);
+			break;
+		case PPP_LCP_PFC:
+		case PPP_LCP_ACFC:
+			if (opt.len != 0)
+				return -EBADMSG;
+			break;
+		default:
+			return -EBADMSG;
+		}
+		o->has |= PPP_OPT_BIT(opt.type);
+	}
+	return rc;
+}
+
+int ppp_lcp_opts_encode(struct wbuf *w, const struct ppp_lcp_opts *o)
+{
+	if (o->has & PPP_OPT_BIT(PPP_LCP_MRU)) {
+		wbuf_put_u8(w, PPP_LCP_MRU);
+		wbuf_put_u8(w, 4);
+		wbuf_put_u16(w, o->mru);
+	}
+	if (o->has & PPP_OPT_BIT(PPP_LCP_ACCM)) {
+		wbuf_put_u8(w, PPP_LCP_ACCM);
+		wbuf_put_u8(w, 6);
+		wbuf_put_u32(w, o->accm);
+	}
+	if (o->has & PPP_OPT_BIT(PPP_LCP_AUTH)) {
+		int chap = o->auth_proto == PPP_PROTO_CHAP;
+		wbuf_put_u8(w, PPP_LCP_AUTH);
+		wbuf_put_u8(w, chap ? 5 : 4);
+		wbuf_put_u16(w, o->auth_proto);
+		if (chap)
+			wbuf_put_u8(w, o->auth_alg);
+	}
+	if (o->has & PPP_OPT_BIT(PPP_LCP_MAGIC)) {
+		wbuf_put_u8(w, PPP_LCP_MAGIC);
+		wbuf_put_u8(w, 6);
+		wbuf_put_u32(w, o->magic);
+	}
+	if (o->has & PPP_OPT_BIT(PPP_LCP_PFC)) {
+		wbuf_put_u8(w, PPP_LCP_PFC);
+		wbuf_put_u8(w, 2);
+	}
+	if (o->has & PPP_OPT_BIT(PPP_LCP_ACFC)) {
+		wbuf_put_u8(w, PPP_LCP_ACFC);
+		wbuf_put_u8(w, 2);
+	}
+	return w->err;
+}
+
+int ppp_ipcp_opts_decode(const uint8_t *p, size_t len, struct ppp_ipcp_opts *o)
+{
+	struct rbuf r;
+	struct ppp_opt opt;
+	uint32_t bit, *dst;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	rbuf_init(&r, p, len);
+	while ((rc = ppp_opt_next(&r, &opt)) > 0) {
+		switch (opt.type) {
+		case PPP_IPCP_ADDR: bit = PPP_IPCP_BIT_ADDR; dst = &o->addr; break;
+		case PPP_IPCP_DNS1: bit = PPP_IPCP_BIT_DNS1; dst = &o->dns1; break;
+		case PPP_IPCP_DNS2: bit = PPP_IPCP_BIT_DNS2; dst = &o->dns2; break;
+		default: return -EBADMSG;
+		}
+		if (opt.len != 4 || (o->has & bit))
+			return -EBADMSG;
+		*dst = get32(opt.val);
+		o->has |= bit;
+	}
+	return rc;
+}
+
+static void put_addr_opt(struct wbuf *w, uint8_t type, uint32_t a)
+{
+	wbuf_put_u8(w, type);
+	wbuf_put_u8(w, 6);
+	wbuf_put_u32(w, a);
+}
+
+int ppp_ipcp_opts_encode(struct wbuf *w, const struct ppp_ipcp_opts *o)
+{
+	if (o->has & PPP_IPCP_BIT_ADDR)
+		put_addr_opt(w, PPP_IPCP_ADDR, o->addr);
+	if (o->has & PPP_IPCP_BIT_DNS1)
+		put_addr_opt(w, PPP_IPCP_DNS1, o->dns1);
+	if (o->has & PPP_IPCP_BIT_DNS2)
+		put_addr_opt(w, PPP_IPCP_DNS2, o->dns2);
+	return w->err;
+}
+
+int ppp_frame_parse(const uint8_t *p, size_t len, uint16_t *proto, const uint8_t **info,
+                    size_t *info_len)
+{
+	struct rbuf r;
+	uint8_t b0, b1;
+
+	rbuf_init(&r, p, len);
+	if (rbuf_peek_u8(&r, &b0) < 0)
+		return -EBADMSG;
+	if (b0 == 0xff) { /* address; ACFC may have removed it (RFC 1661 6.6) */
+		rbuf_skip(&r, 1);
+		if (rbuf_get_u8(&r, &b1) < 0 || b1 != 0x03)
+			return -EBADMSG;
+	}
+	if (rbuf_get_u8(&r, &b0) < 0)
+		return -EBADMSG;
+	if (b0 & 1) { /* compressed protocol field (RFC 1661 6.5) */
+		*proto = b0;
+	} else {
+		if (rbuf_get_u8(&r, &b1) < 0 || !(b1 & 1))
+			return -EBADMSG;
+		*proto = (uint16_t)(b0 << 8 | b1);
+	}
+	*info = r.p;
+	*info_len = rbuf_left(&r);
+	return 0;
+}
+
+void ppp_frame_hdr_encode(struct wbuf *w, uint16_t proto, int acfc, int pfc)
+{
+	if (proto == PPP_PROTO_LCP)
+		acfc = pfc = 0;
+	if (!acfc) {
+		wbuf_put_u8(w, 0xff);
+		wbuf_put_u8(w, 0x03);
+	}
+	if (pfc && proto < 0x100)
+		wbuf_put_u8(w, (uint8_t)proto);
+	else
+		wbuf_put_u16(w, proto);
+}
+
+const char *ppp_down_reason_str(enum ppp_down_reason r)
+{
+	switch (r) {
+	case PPP_DOWN_NONE: return "none";
+	case PPP_DOWN_ADMIN: return "closed";
+	case PPP_DOWN_PEER: return "terminated by peer";
+	case PPP_DOWN_CARRIER: return "carrier lost";
+	case PPP_DOWN_TIMEOUT: return "negotiation timeout";
+	case PPP_DOWN_NEGOTIATION: return "negotiation failed";
+	case PPP_DOWN_AUTH_FAILED: return "authentication failed";
+	case PPP_DOWN_AUTH_TIMEOUT: return "authentication timeout";
+	case PPP_DOWN_LOOPBACK: return "link looped back";
+	case PPP_DOWN_ECHO_TIMEOUT: return "echo timeout";
+	case PPP_DOWN_PROTO_REJECTED: return "protocol rejected";
+	case PPP_DOWN_NO_ADDRESS: return "no address";
+	case PPP_DOWN_IPCP_FAILED: return "IPCP failed";
+	}
+	return "unknown";
+}
+
+const char *ppp_phase_str(enum ppp_phase p)
+{
+	static const char *const n[] = { "dead", "establish", "authenticate", "network",
+		                         "terminate" };
+	return (unsigned)p < 5 ? n[p] : "unknown";
+}
+
+const char *ppp_fsm_state_str(enum ppp_fsm_state s)
+{
+	static const char *const n[] = { "initial", "starting", "closed",   "stopped",
+		                         "closing", "stopping", "req-sent", "ack-rcvd",
+		                         "ack-sent", "opened" };
+	return (unsigned)s < 10 ? n[s] : "unknown";
+}
