@@ -86,8 +86,23 @@ bench: deps
 	$(MAKE) all
 	@bench/run.sh
 
+# install: daemons to sbin, tools to bin, man pages, example configs (never overwriting an
+# existing /etc/roam file), init scripts and units.  DESTDIR and PREFIX as usual.
+PREFIX ?= /usr
+DAEMONS := $(filter $(addprefix $(BUILD)/bin/,lacd lnsd had fad mapd hlrd mmpd sipd mnd cnd),$(PROGS))
+TOOLS := $(filter-out $(DAEMONS),$(PROGS))
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/roam \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	$(if $(DAEMONS),install -m 0755 $(DAEMONS) $(DESTDIR)$(PREFIX)/sbin/)
+	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	for f in docs/man/*.[158]; do install -m 0644 $$f $(DESTDIR)$(PREFIX)/share/man/man$${f##*.}/; done
+	for f in etc/roam/*.yaml; do [ -e $(DESTDIR)/etc/$${f#etc/} ] || install -m 0640 $$f $(DESTDIR)/etc/roam/; done
+	for d in init.d systemd default; do [ -d etc/$$d ] || continue; \
+		install -d $(DESTDIR)/etc/$$d; cp -p etc/$$d/* $(DESTDIR)/etc/$$d/; done
+
 clean:
 	rm -rf build
 
-.PHONY: all deps unit e2e check demo bench clean
+.PHONY: all deps unit e2e check demo bench install clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
