@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the end-to-end scenarios (tests/e2e/*.sh, or the names given) one after another, each with
-# a time limit, and prints "e2e: N passed, N failed" (counting checks, not scripts).
+# Runs the end-to-end scenarios and the interop tests (tests/e2e/*.sh, tests/interop/*.sh, or the
+# names given) one after another, each with a time limit, and prints "e2e: N passed, N failed"
+# (counting checks, not scripts).
 set -u
 cd "$(dirname "$0")/../.."
 if [ "$(id -u)" -ne 0 ]; then
@@ -9,9 +10,18 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 scripts=()
 if [ $# -gt 0 ]; then
-  for n in "$@"; do scripts+=("tests/e2e/${n%.sh}.sh"); done
+  for n in "$@"; do
+    n=${n%.sh}
+    if [ -f "tests/e2e/$n.sh" ]; then scripts+=("tests/e2e/$n.sh")
+    elif [ -f "tests/interop/$n.sh" ]; then scripts+=("tests/interop/$n.sh")
+    else echo "e2e: no scenario named $n" >&2; exit 2; fi
+  done
 else
-  for s in tests/e2e/*.sh; do [ "$(basename "$s")" = lib.sh ] || [ "$(basename "$s")" = run.sh ] || scripts+=("$s"); done
+  for s in tests/e2e/*.sh tests/interop/*.sh; do
+    [ -f "$s" ] || continue
+    case "$(basename "$s")" in lib.sh|run.sh) continue ;; esac
+    scripts+=("$s")
+  done
 fi
 pass=0; fail=0; failed=()
 for s in "${scripts[@]}"; do
@@ -21,6 +31,7 @@ for s in "${scripts[@]}"; do
   line=$(grep -E '^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1)
   p=$(sed -n 's/.*: \([0-9]*\) passed.*/\1/p' <<<"$line"); f=$(sed -n 's/.*passed, \([0-9]*\) failed/\1/p' <<<"$line")
   p=${p:-0}; f=${f:-0}
+  [ -n "$line" ] && echo "$line"
   if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
   if [ $rc -ne 0 ]; then
     failed+=("$s"); echo "--- $s exited $rc; last output:"; echo "$out" | tail -30
