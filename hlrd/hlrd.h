@@ -116,6 +116,7 @@ struct hlrd {
 	struct hlrd_listener listeners[HLRD_MAX_LISTEN];
 	size_t nlisteners;
 	struct table table;
+	bool store_ready;             /* table and expiry timer initialised */
 	uv_timer_t expiry_timer;
 	struct snap_timer snap;
 	struct roam_ctl *ctl;

@@ -61,86 +61,104 @@ static int hlrd_reload(void *arg, const char *config, char *err, size_t errlen)
 	return 0;
 }
 
-/* SIGTERM/SIGINT: save the table, close every handle so that uv_run returns. */
+/* SIGTERM/SIGINT (and a failed start): save the table, close every handle of ours so that
+ * uv_run returns (roam_daemon_main closes the control socket). */
 static void hlrd_shutdown(void *arg)
 {
 	struct hlrd *h = arg;
 	log_info("shutting down: %zu mappings", table_count(&h->table));
 	if (h->snap.started)
 		snap_timer_save_now(&h->snap);
-	else
+	else if (h->store_ready)
 		hlrd_store_save(h);
 	snap_timer_close(&h->snap);
 	hlrd_server_close(h);
-	ctl_close(h->ctl);
 	h->ctl = NULL;
-	hlrd_store_destroy(h);
+	if (h->store_ready)
+		hlrd_store_destroy(h);
+	h->store_ready = 0;
+}
+
+static int hlrd_load(void *arg, const struct roam_args *args)
+{
+	struct hlrd *h = arg;
+	h->config_path = args->config;
+	h->debug = args->debug;
+	if (hlrd_conf_load(&h->conf, args->config, 1, NULL, 0) < 0)
+		return -EINVAL;
+	if (args->check_only)
+		printf("%s: configuration OK (%zu hosts)\n", args->config, h->conf.nhosts);
+	else if (!args->debug)
+		log_setlevel((enum log_level)h->conf.log_level);
+	return 0;
+}
+
+static int hlrd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
+{
+	struct hlrd *h = arg;
+	int r;
+	h->loop = loop;
+	h->daemon = d;
+	h->started_wall = roam_wall_ms();
+	h->drop_rl.burst = 10;
+	h->drop_rl.interval_ms = 1000;
+	if ((r = hlrd_keys_build(h)) < 0) {
+		log_warnx("host keys: %s", strerror(-r));
+		return r;
+	}
+	if ((r = hlrd_store_init(h)) < 0) {
+		log_warnx("mapping table: %s", strerror(-r));
+		return r;
+	}
+	h->store_ready = 1;
+	hlrd_store_load(h);
+	if ((r = hlrd_server_open(h)) < 0)
+		return r;
+	if ((r = hlrd_store_snap_start(h)) < 0)
+		log_warnx("snapshot timer: %s", uv_strerror(r));
+	log_info("started: %zu hosts, %zu mappings restored", h->nkeys, table_count(&h->table));
+	return 0;
+}
+
+static int hlrd_ctl_setup(void *arg, struct roam_ctl *ctl)
+{
+	struct hlrd *h = arg;
+	h->ctl = ctl;
+	return hlrd_ctl_register(h);
+}
+
+static const char *hlrd_ctl_path(void *arg)
+{
+	return ((struct hlrd *)arg)->conf.control_socket;
+}
+
+static const char *hlrd_user(void *arg)
+{
+	return ((struct hlrd *)arg)->conf.user;
+}
+
+static void hlrd_cleanup(void *arg)
+{
+	struct hlrd *h = arg;
+	hlrd_keys_free(h);
+	hlrd_conf_free(&h->conf);
 }
 
 int main(int argc, char **argv)
 {
-	struct roam_args args;
 	struct hlrd h;
-	uv_loop_t loop;
-	int r = roam_args_parse(&args, "hlrd", argc, argv);
-	if (r != ROAM_ARGS_RUN)
-		return r == ROAM_ARGS_EXIT ? 0 : 2;
-	log_init("hlrd", 1, args.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-
 	memset(&h, 0, sizeof(h));
-	h.config_path = args.config;
-	h.debug = args.debug;
-	if (hlrd_conf_load(&h.conf, args.config, 1, NULL, 0) < 0)
-		return 1;
-	if (args.check_only) {
-		printf("%s: configuration OK (%zu hosts)\n", args.config, h.conf.nhosts);
-		hlrd_conf_free(&h.conf);
-		return 0;
-	}
-	if (!args.debug)
-		log_setlevel((enum log_level)h.conf.log_level);
-	if (uv_loop_init(&loop) < 0)
-		fatalx("cannot initialise the event loop");
-	h.loop = &loop;
-	h.started_wall = roam_wall_ms();
-	h.drop_rl.burst = 10;
-	h.drop_rl.interval_ms = 1000;
-	if ((r = hlrd_keys_build(&h)) < 0)
-		fatalx("host keys: %s", strerror(-r));
-	if ((r = hlrd_store_init(&h)) < 0)
-		fatalx("mapping table: %s", strerror(-r));
-	hlrd_store_load(&h);
-
-	struct roam_daemon_ops ops = { .reload = hlrd_reload, .shutdown = hlrd_shutdown,
-				       .status = hlrd_status, .arg = &h };
-	if (roam_daemon_start(&h.daemon, &loop, &args, &ops) < 0)
-		return 1;
-	int rc = 1;
-	if (hlrd_server_open(&h) < 0)
-		goto out;
-	if ((r = ctl_open(&h.ctl, &loop, h.conf.control_socket, 0)) < 0) {
-		log_warnx("control socket %s: %s", h.conf.control_socket, strerror(-r));
-		goto out;
-	}
-	if (roam_daemon_register_ctl(h.daemon, h.ctl) < 0 || hlrd_ctl_register(&h) < 0) {
-		log_warnx("cannot register control commands");
-		goto out;
-	}
-	if (h.conf.user && *h.conf.user && roam_daemon_drop_privs(h.conf.user, 0) < 0)
-		goto out;
-	if ((r = hlrd_store_snap_start(&h)) < 0)
-		log_warnx("snapshot timer: %s", uv_strerror(r));
-	log_info("started: %zu hosts, %zu mappings restored", h.nkeys, table_count(&h.table));
-	roam_daemon_ready(h.daemon);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	rc = 0;
-out:
-	if (rc != 0)
-		roam_daemon_shutdown(h.daemon);
-	roam_daemon_close(h.daemon);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	uv_loop_close(&loop);
-	hlrd_keys_free(&h);
-	hlrd_conf_free(&h.conf);
-	return rc;
+	const struct roam_daemon_desc desc = {
+		.name = "hlrd",
+		.load = hlrd_load,
+		.ctl_path = hlrd_ctl_path,
+		.user = hlrd_user,
+		.keep_caps = 0, /* an unprivileged port, no devices */
+		.setup = hlrd_setup,
+		.ctl_register = hlrd_ctl_setup,
+		.cleanup = hlrd_cleanup,
+		.ops = { .reload = hlrd_reload, .shutdown = hlrd_shutdown, .status = hlrd_status,
+			 .arg = &h },
+	};
+	return roam_daemon_main(argc, argv, &desc);
 }

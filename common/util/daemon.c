@@ -657,3 +657,105 @@ int roam_daemon_drop_privs(const char *user, uint64_t keep_caps)
 		 (unsigned)pw.pw_uid, (unsigned)pw.pw_gid, (unsigned long long)keep_caps);
 	return 0;
 }
+
+/* ---- roam_daemon_main ---- */
+
+/* The lifecycle's callbacks while roam_daemon_main runs a daemon: the daemon's own, plus the
+ * control socket, which roam_daemon_main owns. */
+struct daemon_main {
+	const struct roam_daemon_desc *desc;
+	struct roam_ctl *ctl;
+};
+
+static int main_reload(void *arg, const char *config, char *err, size_t errlen)
+{
+	struct daemon_main *m = arg;
+	return m->desc->ops.reload(m->desc->ops.arg, config, err, errlen);
+}
+
+static void main_shutdown(void *arg)
+{
+	struct daemon_main *m = arg;
+	if (m->desc->ops.shutdown)
+		m->desc->ops.shutdown(m->desc->ops.arg);
+	ctl_close(m->ctl);
+	m->ctl = NULL;
+}
+
+static void main_status(void *arg, struct json_writer *w)
+{
+	struct daemon_main *m = arg;
+	m->desc->ops.status(m->desc->ops.arg, w);
+}
+
+int roam_daemon_main(int argc, char **argv, const struct roam_daemon_desc *desc)
+{
+	struct roam_args args;
+	void *arg = desc->ops.arg;
+	int r = roam_args_parse(&args, desc->name, argc, argv);
+	if (r != ROAM_ARGS_RUN)
+		return r == ROAM_ARGS_EXIT ? 0 : 2;
+	log_init(desc->name, 1, args.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	if (desc->load(arg, &args) < 0) {
+		if (desc->cleanup)
+			desc->cleanup(arg);
+		return 1;
+	}
+	if (args.check_only) {
+		if (desc->cleanup)
+			desc->cleanup(arg);
+		return 0;
+	}
+
+	uv_loop_t loop;
+	if ((r = uv_loop_init(&loop)) < 0) {
+		log_warnx("cannot initialise the event loop: %s", uv_strerror(r));
+		if (desc->cleanup)
+			desc->cleanup(arg);
+		return 1;
+	}
+	struct daemon_main m = { .desc = desc };
+	struct roam_daemon_ops ops = {
+		.reload = desc->ops.reload ? main_reload : NULL,
+		.shutdown = main_shutdown,
+		.status = desc->ops.status ? main_status : NULL,
+		.arg = &m,
+	};
+	struct roam_daemon *d;
+	if (roam_daemon_start(&d, &loop, &args, &ops) < 0) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		uv_loop_close(&loop);
+		if (desc->cleanup)
+			desc->cleanup(arg);
+		return 1;
+	}
+	int rc = 1;
+	if (desc->setup && desc->setup(arg, &loop, d) < 0)
+		goto out;
+	const char *path = desc->ctl_path(arg);
+	if ((r = ctl_open(&m.ctl, &loop, path, 0)) < 0) {
+		log_warnx("control socket %s: %s", path, strerror(-r));
+		goto out;
+	}
+	if (roam_daemon_register_ctl(d, m.ctl) < 0 ||
+	    (desc->ctl_register && desc->ctl_register(arg, m.ctl) < 0)) {
+		log_warnx("cannot register the control commands");
+		goto out;
+	}
+	const char *user = desc->user ? desc->user(arg) : NULL;
+	if (user && *user && roam_daemon_drop_privs(user, desc->keep_caps) < 0)
+		goto out;
+	roam_daemon_ready(d);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	rc = 0;
+out:
+	if (rc != 0)
+		roam_daemon_shutdown(d);
+	roam_daemon_close(d);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&loop) != 0)
+		log_warnx("event loop closed with handles still open");
+	if (desc->cleanup)
+		desc->cleanup(arg);
+	return rc;
+}

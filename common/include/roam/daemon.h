@@ -1,30 +1,22 @@
 /* Daemon lifecycle shared by every roam daemon: command line, detaching, pidfile, signals,
- * the standard control commands, privilege drop.  A daemon's main.c reads:
+ * the standard control commands, privilege drop.  A daemon's main() is one call:
  *
- *     struct roam_args args;
- *     int r = roam_args_parse(&args, "hlrd", argc, argv);
- *     if (r != ROAM_ARGS_RUN)
- *             return r == ROAM_ARGS_EXIT ? 0 : 2;
- *     log_init("hlrd", 1, args.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
- *     if (hlrd_conf_load(&conf, args.config) < 0)   // the daemon's loader prints the errors
- *             return 1;
- *     if (args.check_only)
- *             return 0;
- *     uv_loop_t loop; uv_loop_init(&loop);
- *     struct roam_daemon *d;
- *     struct roam_daemon_ops ops = { .reload = hlrd_reload, .shutdown = hlrd_shutdown,
- *                                    .status = hlrd_status, .arg = &h };
- *     if (roam_daemon_start(&d, &loop, &args, &ops) < 0)      // detach, pidfile, signals
- *             return 1;
- *     ... open sockets, ctl_open(&h.ctl, &loop, conf.ctl_path, 0) ...
- *     roam_daemon_register_ctl(d, h.ctl);                       // status, reload, log-level
- *     if (*conf.user) roam_daemon_drop_privs(conf.user, ROAM_CAPS_NET);
- *     roam_daemon_ready(d);                                     // the starting shell returns
- *     uv_run(&loop, UV_RUN_DEFAULT);                            // until shutdown closed all
- *     roam_daemon_close(d);                                     // removes the pidfile
- *     uv_run(&loop, UV_RUN_DEFAULT);                            // close callbacks
- *     uv_loop_close(&loop);
- *     return 0;
+ *     int main(int argc, char **argv)
+ *     {
+ *             struct hlrd h = { 0 };
+ *             const struct roam_daemon_desc desc = {
+ *                     .name = "hlrd", .load = hlrd_load, .setup = hlrd_setup,
+ *                     .ctl_path = hlrd_ctl_path, .user = hlrd_user,
+ *                     .ctl_register = hlrd_ctl_setup, .cleanup = hlrd_cleanup,
+ *                     .ops = { .reload = hlrd_reload, .shutdown = hlrd_shutdown,
+ *                              .status = hlrd_status, .arg = &h },
+ *             };
+ *             return roam_daemon_main(argc, argv, &desc);
+ *     }
+ *
+ * roam_daemon_main() is built from the pieces below (argument parsing, roam_daemon_start,
+ * roam_daemon_register_ctl, roam_daemon_drop_privs, roam_daemon_ready, roam_daemon_close),
+ * which stay public for tools and tests that need only some of them.
  */
 #ifndef ROAM_DAEMON_H
 #define ROAM_DAEMON_H
@@ -144,5 +136,40 @@ void roam_daemon_close(struct roam_daemon *d);
  * warns and stays root.  Returns 0, or a negative code (the caller should then exit: a half
  * dropped process is not safe to run). */
 int roam_daemon_drop_privs(const char *user, uint64_t keep_caps);
+
+
+/* ---- the whole main() ---- */
+/* What a daemon hands roam_daemon_main().  Every callback gets ops.arg (the daemon's state). */
+struct roam_daemon_desc {
+	const char *name; /* program name: log ident, default config and pidfile names */
+	/* Loads args->config into the daemon's state.  With args->check_only (-t): print every
+	 * error to stderr and, when the file is valid, a one-line summary to stdout.  Returns 0 or
+	 * a negative code (the errors already reported).  args stays valid until main returns. */
+	int (*load)(void *arg, const struct roam_args *args);
+	/* The loaded config's control socket path, and the user to run as (NULL or "": stay
+	 * root). */
+	const char *(*ctl_path)(void *arg);
+	const char *(*user)(void *arg);     /* may be NULL */
+	uint64_t keep_caps;                 /* ROAM_CAP() mask kept after the privilege drop */
+	/* After detaching and taking the pidfile, before the control socket opens: open sockets,
+	 * devices and tables, load snapshots.  A negative return aborts the start (log why). */
+	int (*setup)(void *arg, uv_loop_t *loop, struct roam_daemon *d);
+	/* Registers the daemon's own control commands (ctl is borrowed until shutdown). */
+	int (*ctl_register)(void *arg, struct roam_ctl *ctl);
+	/* After the loop has ended, whether the start succeeded or not, and after -t: free
+	 * whatever load and setup made.  Must cope with a setup that stopped half way. */
+	void (*cleanup)(void *arg);
+	/* reload and status as in roam_daemon_ops; shutdown closes the daemon's own handles (not
+	 * the control socket: roam_daemon_main closes it after shutdown returns).  shutdown also
+	 * runs after a failed start, so it must cope with a setup that stopped half way. */
+	struct roam_daemon_ops ops;
+};
+
+/* Runs a daemon from argv to exit, in the order every roam daemon follows: arguments, logging,
+ * config (-t stops here), event loop, lifecycle (detach, pidfile, signals), setup, control
+ * socket with the standard and the daemon's commands, privilege drop, ready, the loop until
+ * SIGTERM, cleanup.  Returns main()'s exit code: 0 clean exit (or -t on a valid file), 1
+ * invalid config or failed start, 2 usage error. */
+int roam_daemon_main(int argc, char **argv, const struct roam_daemon_desc *desc);
 
 #endif
