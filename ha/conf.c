@@ -1,0 +1,173 @@
+/* had.yaml schema (had.yaml(5)). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "had.h"
+
+static const char *const had_algorithms[] = { "hmac-md5", "keyed-md5", NULL };
+static const char *const had_rt_names[] = { "off", "on", "mandatory", NULL };
+static const char *const had_log_levels[] = { "error", "warning", "info", "debug", NULL };
+
+static const struct conf_field had_mobile_fields[] = {
+	CONF_STRING("name", struct had_conf_mobile, name, .umax = 63, .help = "label for logs"),
+	CONF_UINT("spi", struct had_conf_mobile, spi, .flags = CONF_F_REQUIRED, .umin = 256,
+		  .umax = UINT32_MAX, .help = "SPI of the MN-HA security association (256 and up)"),
+	CONF_SECRET("key", struct had_conf_mobile, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
+		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "hex key, inline or file:/path"),
+	CONF_ENUM("algorithm", struct had_conf_mobile, algorithm, had_algorithms,
+		  .dflt = "hmac-md5", .help = "hmac-md5 (RFC 5944) or keyed-md5 (RFC 2002)"),
+	CONF_LIST_OF("home", struct had_conf_mobile, home, nhome,
+		     CONF_ELEM(CONF_T_ADDR, struct roam_ipaddr, .flags = CONF_F_V4),
+		     .flags = CONF_F_REQUIRED, .umin = 1, .umax = 64,
+		     .help = "home addresses this SA may register"),
+};
+static const struct conf_schema had_mobile_schema = CONF_SCHEMA(struct had_conf_mobile,
+								had_mobile_fields);
+
+static const struct conf_field had_fa_fields[] = {
+	CONF_STRING("name", struct had_conf_fa, name, .umax = 63, .help = "label for logs"),
+	CONF_ADDR("address", struct had_conf_fa, address, .flags = CONF_F_REQUIRED | CONF_F_V4,
+		  .help = "the foreign agent's address"),
+	CONF_UINT("spi", struct had_conf_fa, spi, .flags = CONF_F_REQUIRED, .umin = 256,
+		  .umax = UINT32_MAX, .help = "SPI of the FA-HA security association"),
+	CONF_SECRET("key", struct had_conf_fa, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
+		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "hex key, inline or file:/path"),
+	CONF_ENUM("algorithm", struct had_conf_fa, algorithm, had_algorithms, .dflt = "hmac-md5",
+		  .help = "hmac-md5 or keyed-md5"),
+};
+static const struct conf_schema had_fa_schema = CONF_SCHEMA(struct had_conf_fa, had_fa_fields);
+
+static const struct conf_field had_advert_fields[] = {
+	CONF_BOOL("enabled", struct had_conf_advert, enabled, .dflt = "false",
+		  .help = "send agent advertisements on the home link"),
+	CONF_STRING("interface", struct had_conf_advert, interface, .dflt = "", .umax = 15,
+		    .help = "home link interface"),
+	CONF_DURATION("interval", struct had_conf_advert, interval, .dflt = "1s", .umin = 100,
+		      .umax = 3600000, .help = "advertisement period (jittered +-25%)"),
+	CONF_DURATION("lifetime", struct had_conf_advert, lifetime, .dflt = "3s", .umin = 1000,
+		      .umax = 65535000, .help = "ICMP advertisement lifetime"),
+};
+static const struct conf_schema had_advert_schema = CONF_SCHEMA(struct had_conf_advert,
+								had_advert_fields);
+
+static int had_conf_check(const void *obj, const char **key, char *msg, size_t msglen)
+{
+	const struct had_conf *c = obj;
+	for (size_t i = 0; i < c->nmobiles; i++)
+		for (size_t j = 0; j < i; j++)
+			if (c->mobiles[i].spi == c->mobiles[j].spi) {
+				*key = "mobiles";
+				snprintf(msg, msglen, "spi %u used by mobiles[%zu] and mobiles[%zu]",
+					 c->mobiles[i].spi, j, i);
+				return -1;
+			}
+	for (size_t i = 0; i < c->nfas; i++)
+		for (size_t j = 0; j < i; j++)
+			if (roam_ipaddr_eq(&c->foreign_agents[i].address,
+					   &c->foreign_agents[j].address)) {
+				*key = "foreign_agents";
+				snprintf(msg, msglen, "foreign_agents[%zu] and [%zu] have the same address",
+					 j, i);
+				return -1;
+			}
+	if (c->advert.enabled && (!c->advert.interface || !*c->advert.interface)) {
+		*key = "advert";
+		snprintf(msg, msglen, "advert.enabled needs advert.interface");
+		return -1;
+	}
+	return 0;
+}
+
+static const struct conf_field had_fields[] = {
+	CONF_ADDR("address", struct had_conf, address, .flags = CONF_F_REQUIRED | CONF_F_V4,
+		  .help = "home agent address (the Home Agent field of registrations)"),
+	CONF_ADDR("listen", struct had_conf, listen, .flags = CONF_F_V4, .dflt = "0.0.0.0",
+		  .help = "address the UDP socket binds"),
+	CONF_UINT("port", struct had_conf, port, .dflt = "434", .umin = 1, .umax = 65535,
+		  .help = "UDP port"),
+	CONF_PATH("control_socket", struct had_conf, control_socket, .flags = CONF_F_ABSOLUTE,
+		  .dflt = "/run/roam/had.sock", .help = "control socket path"),
+	CONF_STRING("snapshot", struct had_conf, snapshot, .dflt = "/var/lib/roam/had.snap",
+		    .umax = 4095, .help = "binding snapshot file; empty: none"),
+	CONF_DURATION("snapshot_interval", struct had_conf, snapshot_interval, .dflt = "30s",
+		      .umin = 1000, .umax = 86400000, .help = "how often the snapshot is written"),
+	CONF_DURATION("max_lifetime", struct had_conf, max_lifetime, .dflt = "1800s",
+		      .umin = 1000, .umax = 65534000, .help = "longest lifetime granted"),
+	CONF_DURATION("replay_tolerance", struct had_conf, replay_tolerance, .dflt = "7s",
+		      .umin = 1000, .umax = 3600000, .help = "Identification tolerance"),
+	CONF_UINT("max_bindings", struct had_conf, max_bindings, .dflt = "100000", .umin = 1,
+		  .umax = 10000000, .help = "binding cache capacity (130 beyond)"),
+	CONF_BOOL("synchronized", struct had_conf, synchronized, .dflt = "true",
+		  .help = "synchronized handoff (false: plain RFC 5944)"),
+	CONF_ENUM("reverse_tunnel", struct had_conf, reverse_tunnel, had_rt_names, .dflt = "on",
+		  .help = "off (137 on T), on, mandatory (138 without T)"),
+	CONF_UINT("fifo_items", struct had_conf, fifo_items, .dflt = "1024", .umin = 1,
+		  .umax = 1000000, .help = "bound of each binding path's FIFO"),
+	CONF_MAP("advert", struct had_conf, advert, &had_advert_schema,
+		 .help = "agent advertisements"),
+	CONF_STRING("user", struct had_conf, user, .dflt = "", .umax = 64,
+		    .help = "run as this user after start-up; empty: stay"),
+	CONF_ENUM("log_level", struct had_conf, log_level, had_log_levels, .dflt = "info",
+		  .help = "error, warning, info or debug"),
+	CONF_LIST("mobiles", struct had_conf, mobiles, nmobiles, &had_mobile_schema,
+		  .flags = CONF_F_REQUIRED, .umin = 1, .umax = 1000000,
+		  .help = "MN-HA security associations"),
+	CONF_LIST("foreign_agents", struct had_conf, foreign_agents, nfas, &had_fa_schema,
+		  .dflt = "[]", .umax = 100000, .help = "FA-HA security associations"),
+};
+
+const struct conf_schema had_conf_schema = CONF_SCHEMA(struct had_conf, had_fields,
+						       .check = had_conf_check);
+
+static int finish(int r, struct conf_errors *errs, const char *name, int print, char *err,
+		  size_t errlen)
+{
+	if (errs->count == 0)
+		log_warnx("%s: cannot load: %s", name, strerror(-r));
+	else if (print)
+		conf_errors_print(errs, stderr);
+	else
+		conf_errors_log(errs);
+	if (err && errlen) {
+		if (errs->count > 0)
+			snprintf(err, errlen, "%s", errs->v[0].text);
+		else
+			snprintf(err, errlen, "%s: %s", name, strerror(-r));
+	}
+	conf_errors_free(errs);
+	return r;
+}
+
+int had_conf_load(struct had_conf *c, const char *path, int print, char *err, size_t errlen)
+{
+	struct conf_errors errs;
+	struct had_conf tmp;
+	conf_errors_init(&errs);
+	memset(&tmp, 0, sizeof(tmp));
+	int r = conf_load(path, &had_conf_schema, &tmp, &errs);
+	if (r < 0)
+		return finish(r, &errs, path, print, err, errlen);
+	conf_errors_free(&errs);
+	*c = tmp;
+	return 0;
+}
+
+int had_conf_load_string(struct had_conf *c, const char *text, char *err, size_t errlen)
+{
+	struct conf_errors errs;
+	struct had_conf tmp;
+	conf_errors_init(&errs);
+	memset(&tmp, 0, sizeof(tmp));
+	int r = conf_load_string("had.yaml", text, &had_conf_schema, &tmp, &errs);
+	if (r < 0)
+		return finish(r, &errs, "had.yaml", 0, err, errlen);
+	conf_errors_free(&errs);
+	*c = tmp;
+	return 0;
+}
+
+void had_conf_free(struct had_conf *c)
+{
+	conf_free(&had_conf_schema, c);
+}

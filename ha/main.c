@@ -1,0 +1,199 @@
+/* had: arguments, configuration, event loop.  Registration processing is in reg.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "had.h"
+#include "roam/clock.h"
+
+static int udp_send(void *arg, const struct roam_sockaddr *dst, const void *data, size_t len)
+{
+	struct had *h = arg;
+	return h->udp ? roam_udp_send(h->udp, dst, data, len) : -ENOTCONN;
+}
+
+static void udp_recv(struct roam_udp *u, const struct roam_udp_pkt *pkt, void *arg)
+{
+	(void)u;
+	struct had *h = arg;
+	had_reg_input(h, pkt->data, pkt->len, &pkt->src, roam_mono_ms(),
+		      auth_ntp_from_unix_ms(roam_wall_ms()));
+}
+
+static int udp_open(struct had *h)
+{
+	struct roam_udp_opts o;
+	memset(&o, 0, sizeof(o));
+	roam_sockaddr_set(&o.bind, &h->conf.listen, h->conf.port);
+	o.reuseaddr = 1;
+	int r = roam_udp_open(h->loop, &o, udp_recv, h, &h->udp);
+	if (r < 0) {
+		char b[ROAM_ADDRSTRLEN];
+		log_warnx("cannot listen on %s: %s", roam_sockaddr_fmt(&o.bind, b, sizeof(b)),
+			  strerror(-r));
+	}
+	return r;
+}
+
+/* SIGHUP / "reload": SAs, lifetimes, tolerance, mode and limits change; bindings are kept.
+ * listen, port, control_socket, snapshot path and the advertisement interface need a
+ * restart.  A file with errors keeps the running config. */
+static int had_reload(void *arg, const char *config, char *err, size_t errlen)
+{
+	struct had *h = arg;
+	struct had_conf nc, old;
+	int r = had_conf_load(&nc, config, 0, err, errlen);
+	if (r < 0)
+		return r;
+	old = h->conf;
+	h->conf = nc;
+	if ((r = had_sa_build(h)) < 0) {
+		h->conf = old;
+		had_conf_free(&nc);
+		snprintf(err, errlen, "%s: cannot apply the keys: %s", config, strerror(-r));
+		log_warnx("%s", err);
+		return r;
+	}
+#define KEEP(f)                                                                                   \
+	do {                                                                                      \
+		__typeof__(h->conf.f) t_ = h->conf.f;                                             \
+		h->conf.f = old.f;                                                                \
+		old.f = t_;                                                                       \
+	} while (0)
+	if (!roam_ipaddr_eq(&old.listen, &h->conf.listen) || old.port != h->conf.port)
+		log_warnx("reload: listen/port changes take effect at the next restart");
+	if (strcmp(old.control_socket, h->conf.control_socket) != 0)
+		log_warnx("reload: control_socket changes take effect at the next restart");
+	if (old.advert.enabled != h->conf.advert.enabled ||
+	    strcmp(old.advert.interface, h->conf.advert.interface) != 0)
+		log_warnx("reload: advert.enabled/interface changes take effect at the next restart");
+	if (strcmp(old.snapshot, h->conf.snapshot) != 0)
+		log_warnx("reload: snapshot path changes take effect at the next restart");
+	KEEP(listen);
+	KEEP(port);
+	KEEP(control_socket);
+	KEEP(snapshot);
+	KEEP(advert.enabled);
+	KEEP(advert.interface);
+	KEEP(fifo_items);
+#undef KEEP
+	had_conf_free(&old);
+	if (!h->debug)
+		log_setlevel((enum log_level)h->conf.log_level);
+	had_store_snap_start(h);
+	had_store_cap(h, roam_mono_ms());
+	log_info("reloaded: %zu mobile SAs, %zu FA SAs, %zu bindings kept, %s", h->nsas, h->nfas,
+		 binding_count(&h->bc), h->conf.synchronized ? "synchronized" : "plain RFC 5944");
+	return 0;
+}
+
+/* SIGTERM/SIGINT (and a failed start): save the bindings, close every handle of ours so that
+ * uv_run returns (roam_daemon_main closes the control socket). */
+static void had_shutdown(void *arg)
+{
+	struct had *h = arg;
+	if (!h->store_ready)
+		return;
+	log_info("shutting down: %zu bindings", binding_count(&h->bc));
+	if (h->snap.started)
+		snap_timer_save_now(&h->snap);
+	else
+		had_store_save(h);
+	snap_timer_close(&h->snap);
+	had_adv_close(h);
+	roam_udp_close(h->udp, NULL);
+	h->udp = NULL;
+	h->ctl = NULL;
+	had_store_destroy(h);
+	h->store_ready = false;
+}
+
+static int had_load(void *arg, const struct roam_args *args)
+{
+	struct had *h = arg;
+	int r;
+	h->config_path = args->config;
+	h->debug = args->debug;
+	if (had_conf_load(&h->conf, args->config, 1, NULL, 0) < 0)
+		return -EINVAL;
+	if ((r = had_sa_build(h)) < 0) {
+		fprintf(stderr, "%s: keys: %s\n", args->config, strerror(-r));
+		return r;
+	}
+	if (args->check_only)
+		printf("%s: configuration OK (%zu mobile SAs, %zu FA SAs)\n", args->config, h->nsas,
+		       h->nfas);
+	else if (!args->debug)
+		log_setlevel((enum log_level)h->conf.log_level);
+	return 0;
+}
+
+/* After the detach (uv_loop_fork), so the timers live in the daemon's loop. */
+static int had_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
+{
+	struct had *h = arg;
+	int r;
+	h->loop = loop;
+	h->daemon = d;
+	h->send = udp_send;
+	h->send_arg = h;
+	h->started_wall = roam_wall_ms();
+	h->drop_rl.burst = 10;
+	h->drop_rl.interval_ms = 1000;
+	if ((r = had_store_init(h, roam_mono_ms())) < 0) {
+		log_warnx("binding cache: %s", strerror(-r));
+		return r;
+	}
+	h->store_ready = true;
+	had_store_load(h, roam_wall_ms(), roam_mono_ms());
+	if ((r = udp_open(h)) < 0 || (r = had_adv_open(h)) < 0)
+		return r;
+	if ((r = had_store_snap_start(h)) < 0)
+		log_warnx("snapshot timer: %s", uv_strerror(r));
+	log_info("started: %zu mobile SAs, %zu bindings restored, %s", h->nsas,
+		 binding_count(&h->bc), h->conf.synchronized ? "synchronized" : "plain RFC 5944");
+	return 0;
+}
+
+static int had_ctl_setup(void *arg, struct roam_ctl *ctl)
+{
+	struct had *h = arg;
+	h->ctl = ctl;
+	return had_ctl_register(h);
+}
+
+static const char *had_ctl_path(void *arg)
+{
+	return ((struct had *)arg)->conf.control_socket;
+}
+
+static const char *had_user(void *arg)
+{
+	return ((struct had *)arg)->conf.user;
+}
+
+static void had_cleanup(void *arg)
+{
+	struct had *h = arg;
+	had_sa_free(h);
+	had_conf_free(&h->conf);
+}
+
+int main(int argc, char **argv)
+{
+	struct had h;
+	memset(&h, 0, sizeof(h));
+	const struct roam_daemon_desc desc = {
+		.name = "had",
+		.load = had_load,
+		.ctl_path = had_ctl_path,
+		.user = had_user,
+		.keep_caps = ROAM_CAPS_NET, /* port 434, raw ICMP for advertisements */
+		.setup = had_setup,
+		.ctl_register = had_ctl_setup,
+		.cleanup = had_cleanup,
+		.ops = { .reload = had_reload, .shutdown = had_shutdown, .status = had_status,
+			 .arg = &h },
+	};
+	return roam_daemon_main(argc, argv, &desc);
+}

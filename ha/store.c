@@ -1,0 +1,268 @@
+/* The binding cache (roam/binding.h) of the home agent: expiry on a libuv timer and snapshots
+ * (roam/snapshot.h) so that bindings survive a restart with their remaining lifetime. */
+#include <errno.h>
+#include <string.h>
+
+#include "had.h"
+#include "roam/clock.h"
+
+static void binding_expired(struct binding *b, void *arg)
+{
+	struct had *h = arg;
+	char hb[ROAM_ADDRSTRLEN];
+	log_info("binding of %s expired", roam_ipaddr_fmt(&b->home, hb, sizeof(hb)));
+	h->stats.bindings_expired++;
+	binding_free(b);
+}
+
+static void expiry_timer_cb(uv_timer_t *t)
+{
+	struct had *h = t->data;
+	had_store_expire(h, roam_mono_ms());
+}
+
+int had_store_init(struct had *h, uint64_t now)
+{
+	int r = binding_cache_init(&h->bc, h->conf.fifo_items, 0, binding_expired, h);
+	if (r < 0)
+		return r;
+	binding_expire(&h->bc, now); /* start the wheel at the current time */
+	if (h->loop) {
+		uv_timer_init(h->loop, &h->expiry_timer);
+		h->expiry_timer.data = h;
+		uv_timer_init(h->loop, &h->drain_timer);
+		h->drain_timer.data = h;
+	}
+	return 0;
+}
+
+void had_store_destroy(struct had *h)
+{
+	if (h->loop && !uv_is_closing((uv_handle_t *)&h->expiry_timer)) {
+		uv_timer_stop(&h->expiry_timer);
+		uv_close((uv_handle_t *)&h->expiry_timer, NULL);
+		uv_timer_stop(&h->drain_timer);
+		uv_close((uv_handle_t *)&h->drain_timer, NULL);
+	}
+	binding_cache_destroy(&h->bc);
+}
+
+void had_store_rearm(struct had *h, uint64_t now)
+{
+	if (!h->loop || uv_is_closing((uv_handle_t *)&h->expiry_timer))
+		return;
+	uint64_t next = table_next_expiry(&h->bc.t);
+	if (next == TABLE_NEVER) {
+		uv_timer_stop(&h->expiry_timer);
+		return;
+	}
+	uv_timer_start(&h->expiry_timer, expiry_timer_cb, next > now ? next - now : 0, 0);
+}
+
+struct cap_ctx {
+	struct had *h;
+	uint64_t limit;
+	uint16_t max_s;
+};
+
+static int cap_one(struct binding *b, void *arg)
+{
+	struct cap_ctx *c = arg;
+	if (b->lifetime_s == 0xffff || b->expires_ms > c->limit) {
+		if (b->lifetime_s > c->max_s)
+			b->lifetime_s = c->max_s;
+		b->expires_ms = c->limit;
+		table_set_expiry(&c->h->bc.t, &b->node, b->expires_ms);
+	}
+	return 0;
+}
+
+void had_store_cap(struct had *h, uint64_t now)
+{
+	struct cap_ctx c = { h, now + h->conf.max_lifetime, (uint16_t)(h->conf.max_lifetime / 1000) };
+	binding_foreach(&h->bc, cap_one, &c);
+	had_store_rearm(h, now);
+}
+
+void had_store_expire(struct had *h, uint64_t now)
+{
+	binding_expire(&h->bc, now);
+	had_store_rearm(h, now);
+}
+
+/* ---- snapshot record HAD_SNAP_BINDING:
+ *   home: u8 family (4|6) + 16 bytes; coa: likewise; lifetime_s u16 (granted);
+ *   expires u64 (wall-clock ms, 0 = never); last_id u64; flags u32; spi u32; moves u32;
+ *   created u64 (wall-clock ms) ---- */
+
+static void put_addr(struct wbuf *w, const struct roam_ipaddr *a)
+{
+	uint8_t key[ROAM_IPADDR_KEYLEN];
+	roam_ipaddr_key(a, key);
+	wbuf_put_bytes(w, key, sizeof(key));
+}
+
+static int get_addr(struct rbuf *r, struct roam_ipaddr *a)
+{
+	uint8_t fam, b[16];
+	if (rbuf_get_u8(r, &fam) < 0 || rbuf_get_bytes(r, b, sizeof(b)) < 0)
+		return -EBADMSG;
+	memset(a, 0, sizeof(*a));
+	if (fam == 4)
+		return roam_ipaddr_from_bytes(a, AF_INET, b) < 0 ? -EBADMSG : 0;
+	if (fam == 6)
+		return roam_ipaddr_from_bytes(a, AF_INET6, b) < 0 ? -EBADMSG : 0;
+	return -EBADMSG;
+}
+
+struct save_ctx {
+	struct snap_writer *w;
+	uint64_t now, wall;
+	int err;
+};
+
+static int save_one(struct binding *b, void *arg)
+{
+	struct save_ctx *c = arg;
+	uint8_t buf[96];
+	struct wbuf w;
+	wbuf_init_fixed(&w, buf, sizeof(buf));
+	put_addr(&w, &b->home);
+	put_addr(&w, &b->cur.coa);
+	wbuf_put_u16(&w, b->lifetime_s);
+	wbuf_put_u64(&w, b->lifetime_s == 0xffff ? 0 : c->wall + (b->expires_ms > c->now ?
+								   b->expires_ms - c->now : 0));
+	wbuf_put_u64(&w, b->last_id);
+	wbuf_put_u32(&w, b->flags);
+	wbuf_put_u32(&w, had_binding_spi(b));
+	wbuf_put_u32(&w, b->moves);
+	wbuf_put_u64(&w, c->wall - (c->now > b->created_ms ? c->now - b->created_ms : 0));
+	if (w.err) {
+		c->err = -ENOBUFS;
+		return 1;
+	}
+	int r = snap_put(c->w, HAD_SNAP_BINDING, buf, w.len);
+	if (r < 0) {
+		c->err = r;
+		return 1;
+	}
+	return 0;
+}
+
+int had_store_save(void *arg)
+{
+	struct had *h = arg;
+	if (!h->conf.snapshot || !*h->conf.snapshot)
+		return 0;
+	struct save_ctx c = { NULL, roam_mono_ms(), roam_wall_ms(), 0 };
+	int r = snap_writer_open(&c.w, h->conf.snapshot, HAD_SNAP_KIND);
+	if (r < 0)
+		goto fail;
+	binding_foreach(&h->bc, save_one, &c);
+	if (c.err < 0) {
+		snap_abort(c.w);
+		r = c.err;
+		goto fail;
+	}
+	r = snap_commit(c.w);
+	if (r < 0)
+		goto fail;
+	h->stats.snapshot_saves++;
+	return 0;
+fail:
+	h->stats.snapshot_failures++;
+	log_warnx("snapshot %s: %s", h->conf.snapshot, strerror(-r));
+	return r;
+}
+
+struct load_ctx {
+	struct had *h;
+	uint64_t wall, now;
+};
+
+static int load_one(void *arg, uint16_t type, struct rbuf *body)
+{
+	struct load_ctx *c = arg;
+	struct had *h = c->h;
+	struct roam_ipaddr home, coa;
+	uint16_t life;
+	uint64_t expires, last_id, created;
+	uint32_t flags, spi, moves;
+	if (type != HAD_SNAP_BINDING || get_addr(body, &home) < 0 || get_addr(body, &coa) < 0 ||
+	    rbuf_get_u16(body, &life) < 0 || rbuf_get_u64(body, &expires) < 0 ||
+	    rbuf_get_u64(body, &last_id) < 0 || rbuf_get_u32(body, &flags) < 0 ||
+	    rbuf_get_u32(body, &spi) < 0 || rbuf_get_u32(body, &moves) < 0 ||
+	    rbuf_get_u64(body, &created) < 0 || rbuf_left(body) != 0 || life == 0) {
+		h->stats.snapshot_skipped++;
+		return 0;
+	}
+	uint64_t max_ms = h->conf.max_lifetime;
+	uint64_t left;
+	if (life == 0xffff) {
+		left = max_ms;
+	} else {
+		if (expires <= c->wall) {
+			h->stats.snapshot_skipped++; /* expired while we were down */
+			return 0;
+		}
+		left = expires - c->wall;
+		if (left > max_ms)
+			left = max_ms;
+	}
+	/* binding_update takes whole seconds: round up, then set the exact expiry. */
+	uint16_t secs = (uint16_t)((left + 999) / 1000);
+	if (secs == 0 || secs == 0xffff)
+		secs = secs ? 0xfffe : 1;
+	struct binding *b;
+	if (binding_count(&h->bc) >= h->conf.max_bindings ||
+	    binding_update(&h->bc, &home, &coa, secs, c->now, BINDING_MOVE_FLUSH, &b) < 0) {
+		h->stats.snapshot_skipped++;
+		return 0;
+	}
+	b->lifetime_s = life == 0xffff ? (uint16_t)(max_ms / 1000) : life;
+	b->expires_ms = c->now + left;
+	table_set_expiry(&h->bc.t, &b->node, b->expires_ms);
+	b->last_id = last_id;
+	b->flags = flags;
+	b->moves = moves;
+	b->user = (void *)(uintptr_t)spi;
+	b->created_ms = c->now - (c->wall > created ? c->wall - created : 0);
+	h->stats.snapshot_loaded++;
+	return 0;
+}
+
+int had_store_load(struct had *h, uint64_t wall, uint64_t now)
+{
+	if (!h->conf.snapshot || !*h->conf.snapshot)
+		return 0;
+	struct load_ctx c = { h, wall, now };
+	int r = snap_load(h->conf.snapshot, HAD_SNAP_KIND, load_one, &c, NULL);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		log_warnx("snapshot %s: %s; starting with no bindings", h->conf.snapshot,
+			  strerror(-r));
+		return r;
+	}
+	had_store_rearm(h, now);
+	log_info("snapshot %s: %llu bindings restored, %llu expired or skipped", h->conf.snapshot,
+		 (unsigned long long)h->stats.snapshot_loaded,
+		 (unsigned long long)h->stats.snapshot_skipped);
+	return 0;
+}
+
+int had_store_snap_start(struct had *h)
+{
+	if (h->snap.closing)
+		return 0;
+	if (h->snap.started) {
+		if (h->snap.interval_ms == h->conf.snapshot_interval)
+			return 0;
+		h->snap.interval_ms = h->conf.snapshot_interval;
+		uv_timer_set_repeat(&h->snap.timer, h->conf.snapshot_interval);
+		return uv_timer_again(&h->snap.timer);
+	}
+	if (!h->conf.snapshot || !*h->conf.snapshot)
+		return 0;
+	return snap_timer_start(&h->snap, h->loop, h->conf.snapshot_interval, had_store_save, h);
+}
