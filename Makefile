@@ -97,7 +97,8 @@ install: all
 	$(if $(DAEMONS),install -m 0755 $(DAEMONS) $(DESTDIR)$(PREFIX)/sbin/)
 	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 	for f in docs/man/*.[158]; do install -m 0644 $$f $(DESTDIR)$(PREFIX)/share/man/man$${f##*.}/; done
-	for f in etc/roam/*.yaml; do [ -e $(DESTDIR)/etc/$${f#etc/} ] || install -m 0640 $$f $(DESTDIR)/etc/roam/; done
+	for f in etc/roam/*; do [ -e $(DESTDIR)/etc/$${f#etc/} ] || \
+		install -m $$(case $$f in *.yaml) echo 0640;; *) echo 0600;; esac) $$f $(DESTDIR)/etc/roam/; done
 	for d in init.d systemd default; do [ -d etc/$$d ] || continue; \
 		install -d $(DESTDIR)/etc/$$d; cp -p etc/$$d/* $(DESTDIR)/etc/$$d/; done
 

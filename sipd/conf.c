@@ -1,0 +1,160 @@
+/* sipd.yaml schema (sipd.yaml(5)). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sipd.h"
+
+static const char *const sipd_algorithms[] = { "md5", "sha-256", NULL };
+static const char *const sipd_log_levels[] = { "error", "warning", "info", "debug", NULL };
+
+static int sipd_conf_check(const void *obj, const char **key, char *msg, size_t msglen)
+{
+	const struct sipd_conf *c = obj;
+	if (!c->udp && !c->tcp) {
+		*key = "udp";
+		snprintf(msg, msglen, "at least one of udp and tcp must be enabled");
+		return -1;
+	}
+	if (c->min_expires > c->max_expires) {
+		*key = "min_expires";
+		snprintf(msg, msglen, "larger than max_expires");
+		return -1;
+	}
+	if (c->default_expires < c->min_expires || c->default_expires > c->max_expires) {
+		*key = "default_expires";
+		snprintf(msg, msglen, "must lie between min_expires and max_expires");
+		return -1;
+	}
+	if (c->ndigest_algorithms == 2 && c->digest_algorithms[0] == c->digest_algorithms[1]) {
+		*key = "digest_algorithms";
+		snprintf(msg, msglen, "an algorithm is listed twice");
+		return -1;
+	}
+	if (c->authentication && !c->credentials.data) {
+		*key = "credentials";
+		snprintf(msg, msglen, "required when authentication is on");
+		return -1;
+	}
+	if (c->authentication && c->credentials.data) {
+		struct sipd_creds cs;
+		char err[200] = "";
+		if (sipd_creds_parse(&cs, (const char *)c->credentials.data, c->credentials.len, err,
+				     sizeof(err)) < 0) {
+			*key = "credentials";
+			snprintf(msg, msglen, "%s", err[0] ? err : "cannot be parsed");
+			return -1;
+		}
+		sipd_creds_free(&cs);
+	}
+	return 0;
+}
+
+static const struct conf_field sipd_fields[] = {
+	CONF_LIST_OF("listen", struct sipd_conf, listen, nlisten,
+		     CONF_ELEM(CONF_T_SOCKADDR, struct roam_sockaddr, .port = 5060),
+		     .dflt = "[\"0.0.0.0:5060\", \"[::]:5060\"]", .umin = 1, .umax = SIPD_MAX_LISTEN,
+		     .help = "addresses (and ports, default 5060) to listen on"),
+	CONF_BOOL("udp", struct sipd_conf, udp, .dflt = "true", .help = "listen on UDP"),
+	CONF_BOOL("tcp", struct sipd_conf, tcp, .dflt = "true", .help = "listen on TCP"),
+	CONF_LIST_OF("domains", struct sipd_conf, domains, ndomains,
+		     CONF_ELEM(CONF_T_STRING, char *, .umin = 1, .umax = 253), .dflt = "[]",
+		     .umax = 1024, .help = "domains served; empty: any"),
+	CONF_STRING("realm", struct sipd_conf, realm, .dflt = "roam", .umin = 1, .umax = 128,
+		    .help = "digest realm"),
+	CONF_BOOL("authentication", struct sipd_conf, authentication, .dflt = "true",
+		  .help = "require digest authentication of REGISTER"),
+	CONF_LIST_OF("digest_algorithms", struct sipd_conf, digest_algorithms, ndigest_algorithms,
+		     CONF_ELEM(CONF_T_ENUM, int, .names = sipd_algorithms),
+		     .dflt = "[sha-256, md5]", .umin = 1, .umax = 2,
+		     .help = "challenges offered in a 401, in this order"),
+	CONF_SECRET("credentials", struct sipd_conf, credentials, .umin = 1, .umax = 256u << 20,
+		    .help = "credentials text, normally file:/path (see sipd.yaml(5))"),
+	CONF_DURATION("nonce_lifetime", struct sipd_conf, nonce_lifetime, .dflt = "300s",
+		      .umin = 1000, .umax = 86400000, .help = "nonces older than this are stale"),
+	CONF_DURATION("min_expires", struct sipd_conf, min_expires, .dflt = "60s", .umin = 1000,
+		      .umax = 86400000, .help = "shorter registrations get 423"),
+	CONF_DURATION("max_expires", struct sipd_conf, max_expires, .dflt = "3600s", .umin = 1000,
+		      .umax = 604800000, .help = "longer registrations are granted this"),
+	CONF_DURATION("default_expires", struct sipd_conf, default_expires, .dflt = "3600s",
+		      .umin = 1000, .umax = 604800000, .help = "when a REGISTER gives none"),
+	CONF_UINT("max_contacts", struct sipd_conf, max_contacts, .dflt = "10", .umin = 1,
+		  .umax = 64, .help = "bindings per address-of-record"),
+	CONF_UINT("max_bindings", struct sipd_conf, max_bindings, .dflt = "1000000", .umin = 1,
+		  .umax = 100000000, .help = "bindings in all"),
+	CONF_UINT("max_nonces", struct sipd_conf, max_nonces, .dflt = "100000", .umin = 1,
+		  .umax = 100000000, .help = "nonces in use with nc tracking"),
+	CONF_UINT("max_transactions", struct sipd_conf, max_transactions, .dflt = "65536",
+		  .umin = 1, .umax = 10000000, .help = "responses kept for retransmissions"),
+	CONF_SIZE("max_message_size", struct sipd_conf, max_message_size, .dflt = "64KiB",
+		  .umin = 1024, .umax = 65536, .help = "larger messages are dropped"),
+	CONF_UINT("tcp_max_connections", struct sipd_conf, tcp_max_connections, .dflt = "1024",
+		  .umin = 1, .umax = 1000000, .help = "more TCP connections are refused"),
+	CONF_DURATION("tcp_idle_timeout", struct sipd_conf, tcp_idle_timeout, .dflt = "300s",
+		      .umin = 1000, .umax = 86400000, .help = "idle TCP connections are closed"),
+	CONF_PATH("control_socket", struct sipd_conf, control_socket, .flags = CONF_F_ABSOLUTE,
+		  .dflt = "/run/roam/sipd.sock", .help = "control socket path"),
+	CONF_STRING("snapshot", struct sipd_conf, snapshot, .dflt = "/var/lib/roam/sipd.snap",
+		    .umax = 4095, .help = "state file; empty string: no snapshots"),
+	CONF_DURATION("snapshot_interval", struct sipd_conf, snapshot_interval, .dflt = "60s",
+		      .umin = 1000, .umax = 86400000, .help = "how often the state file is written"),
+	CONF_STRING("user", struct sipd_conf, user, .dflt = "", .umax = 64,
+		    .help = "run as this user after start-up; empty: stay"),
+	CONF_ENUM("log_level", struct sipd_conf, log_level, sipd_log_levels, .dflt = "info",
+		  .help = "error, warning, info or debug"),
+};
+
+const struct conf_schema sipd_conf_schema = CONF_SCHEMA(struct sipd_conf, sipd_fields,
+							.check = sipd_conf_check);
+
+static int finish(int r, struct conf_errors *errs, const char *name, int print, char *err,
+		  size_t errlen)
+{
+	if (r < 0) {
+		if (errs->count == 0)
+			log_warnx("%s: cannot load: %s", name, strerror(-r));
+		else if (print)
+			conf_errors_print(errs, stderr);
+		else
+			conf_errors_log(errs);
+		if (err && errlen) {
+			if (errs->count > 0)
+				snprintf(err, errlen, "%s", errs->v[0].text);
+			else
+				snprintf(err, errlen, "%s: %s", name, strerror(-r));
+		}
+	}
+	conf_errors_free(errs);
+	return r;
+}
+
+int sipd_conf_load(struct sipd_conf *c, const char *path, int print, char *err, size_t errlen)
+{
+	struct conf_errors errs;
+	struct sipd_conf tmp;
+	conf_errors_init(&errs);
+	memset(&tmp, 0, sizeof(tmp));
+	int r = finish(conf_load(path, &sipd_conf_schema, &tmp, &errs), &errs, path, print, err,
+		       errlen);
+	if (r == 0)
+		*c = tmp;
+	return r;
+}
+
+int sipd_conf_load_string(struct sipd_conf *c, const char *text, char *err, size_t errlen)
+{
+	struct conf_errors errs;
+	struct sipd_conf tmp;
+	conf_errors_init(&errs);
+	memset(&tmp, 0, sizeof(tmp));
+	int r = finish(conf_load_string("<test>", text, &sipd_conf_schema, &tmp, &errs), &errs,
+		       "<test>", 0, err, errlen);
+	if (r == 0)
+		*c = tmp;
+	return r;
+}
+
+void sipd_conf_free(struct sipd_conf *c)
+{
+	conf_free(&sipd_conf_schema, c);
+}

@@ -1,0 +1,185 @@
+/* sipd: arguments, configuration, event loop.  Everything SIP is in message.c and registrar.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sipd.h"
+#include "roam/clock.h"
+
+#define SIPD_TICK_MS 1000 /* expiry resolution of bindings, nonces and transactions */
+
+static void tick_cb(uv_timer_t *t)
+{
+	struct sipd *s = t->data;
+	sipd_expire(s, uv_now(s->loop));
+}
+
+/* SIGHUP / "reload": limits, realm, domains and credentials apply at once; listen addresses,
+ * transports and the control socket at the next restart.  A bad file keeps everything. */
+static int sipd_reload(void *arg, const char *config, char *err, size_t errlen)
+{
+	struct sipd *s = arg;
+	struct sipd_conf nc;
+	int r = sipd_conf_load(&nc, config, 0, err, errlen);
+	if (r < 0)
+		return r;
+	struct sipd_creds cs;
+	memset(&cs, 0, sizeof(cs));
+	if (nc.credentials.data &&
+	    (r = sipd_creds_parse(&cs, (const char *)nc.credentials.data, nc.credentials.len, err,
+				  errlen)) < 0) {
+		sipd_conf_free(&nc);
+		return r;
+	}
+	if (nc.nlisten != s->conf.nlisten || nc.udp != s->conf.udp || nc.tcp != s->conf.tcp ||
+	    memcmp(nc.listen, s->conf.listen, nc.nlisten * sizeof(*nc.listen)) != 0)
+		log_warnx("reload: listen/udp/tcp changes take effect at the next restart");
+	/* Keep what cannot change without a restart, so status tells the truth. */
+	struct roam_sockaddr *l = nc.listen;
+	size_t nl = nc.nlisten;
+	bool udp = nc.udp, tcp = nc.tcp;
+	char *cs_path = nc.control_socket;
+	nc.listen = s->conf.listen;
+	nc.nlisten = s->conf.nlisten;
+	nc.udp = s->conf.udp;
+	nc.tcp = s->conf.tcp;
+	nc.control_socket = s->conf.control_socket;
+	s->conf.listen = l;
+	s->conf.nlisten = nl;
+	s->conf.udp = udp;
+	s->conf.tcp = tcp;
+	s->conf.control_socket = cs_path;
+	sipd_conf_free(&s->conf);
+	s->conf = nc;
+	sipd_creds_free(&s->creds);
+	s->creds = cs;
+	if (!s->debug)
+		log_setlevel((enum log_level)s->conf.log_level);
+	sipd_loc_cap(&s->loc, s->conf.max_expires, uv_now(s->loop));
+	if (s->snap.started && s->snap.interval_ms != s->conf.snapshot_interval) {
+		s->snap.interval_ms = s->conf.snapshot_interval;
+		uv_timer_set_repeat(&s->snap.timer, s->conf.snapshot_interval);
+		uv_timer_again(&s->snap.timer);
+	}
+	log_info("reloaded: %zu bindings kept", s->loc.nbindings);
+	return 0;
+}
+
+/* SIGTERM/SIGINT (and a failed start): save the bindings, close every handle of ours so that
+ * uv_run returns (roam_daemon_main closes the control socket). */
+static void sipd_shutdown(void *arg)
+{
+	struct sipd *s = arg;
+	if (!s->core_ready)
+		return;
+	log_info("shutting down: %zu bindings", s->loc.nbindings);
+	if (s->snap.started)
+		snap_timer_save_now(&s->snap);
+	else
+		sipd_save(s);
+	snap_timer_close(&s->snap);
+	sipd_transport_close(s);
+	s->ctl = NULL;
+	if (s->timer_init && !uv_is_closing((uv_handle_t *)&s->expiry_timer)) {
+		uv_timer_stop(&s->expiry_timer);
+		uv_close((uv_handle_t *)&s->expiry_timer, NULL);
+	}
+}
+
+static int sipd_load(void *arg, const struct roam_args *args)
+{
+	struct sipd *s = arg;
+	s->config_path = args->config;
+	s->debug = args->debug;
+	if (sipd_conf_load(&s->conf, args->config, 1, NULL, 0) < 0)
+		return -EINVAL;
+	if (args->check_only)
+		printf("%s: configuration OK\n", args->config);
+	else if (!args->debug)
+		log_setlevel((enum log_level)s->conf.log_level);
+	return 0;
+}
+
+static int sipd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
+{
+	struct sipd *s = arg;
+	int r;
+	s->loop = loop;
+	s->daemon = d;
+	s->started_wall = roam_wall_ms();
+	if ((r = sipd_core_init(s, uv_now(loop))) < 0) {
+		log_warnx("initialisation: %s", strerror(-r));
+		return r;
+	}
+	s->core_ready = true;
+	if (!s->conf.authentication)
+		log_warnx("authentication is off: anyone may register any address-of-record");
+	if (s->conf.snapshot && *s->conf.snapshot) {
+		uint64_t loaded = 0, skipped = 0;
+		r = sipd_loc_load(&s->loc, s->conf.snapshot, s->conf.max_expires, &loaded, &skipped);
+		s->stats.snapshot_loaded = loaded;
+		s->stats.snapshot_skipped = skipped;
+		if (r < 0 && r != -ENOENT)
+			log_warnx("snapshot %s: %s; starting with an empty location service",
+				  s->conf.snapshot, strerror(-r));
+		else if (r == 0)
+			log_info("snapshot %s: %llu bindings restored, %llu expired or skipped",
+				 s->conf.snapshot, (unsigned long long)loaded,
+				 (unsigned long long)skipped);
+	}
+	uv_timer_init(loop, &s->expiry_timer);
+	s->expiry_timer.data = s;
+	s->timer_init = true;
+	uv_timer_start(&s->expiry_timer, tick_cb, SIPD_TICK_MS, SIPD_TICK_MS);
+	if ((r = sipd_transport_open(s)) < 0)
+		return r;
+	if (s->conf.snapshot && *s->conf.snapshot &&
+	    (r = snap_timer_start(&s->snap, loop, s->conf.snapshot_interval, sipd_save, s)) < 0)
+		log_warnx("snapshot timer: %s", uv_strerror(r));
+	log_info("started: %zu bindings restored", s->loc.nbindings);
+	return 0;
+}
+
+static int sipd_ctl_setup(void *arg, struct roam_ctl *ctl)
+{
+	struct sipd *s = arg;
+	s->ctl = ctl;
+	return sipd_ctl_register(s);
+}
+
+static const char *sipd_ctl_path(void *arg)
+{
+	return ((struct sipd *)arg)->conf.control_socket;
+}
+
+static const char *sipd_user(void *arg)
+{
+	return ((struct sipd *)arg)->conf.user;
+}
+
+static void sipd_cleanup(void *arg)
+{
+	struct sipd *s = arg;
+	if (s->core_ready)
+		sipd_core_destroy(s);
+	sipd_conf_free(&s->conf);
+}
+
+int main(int argc, char **argv)
+{
+	struct sipd s;
+	memset(&s, 0, sizeof(s));
+	const struct roam_daemon_desc desc = {
+		.name = "sipd",
+		.load = sipd_load,
+		.ctl_path = sipd_ctl_path,
+		.user = sipd_user,
+		.keep_caps = ROAM_CAP(10), /* CAP_NET_BIND_SERVICE: port 5060 */
+		.setup = sipd_setup,
+		.ctl_register = sipd_ctl_setup,
+		.cleanup = sipd_cleanup,
+		.ops = { .reload = sipd_reload, .shutdown = sipd_shutdown, .status = sipd_status,
+			 .arg = &s },
+	};
+	return roam_daemon_main(argc, argv, &desc);
+}

@@ -1,0 +1,373 @@
+/* sipd: the SIP registrar (and, next, proxy) of roam: terminal mobility by re-REGISTER (seed 001,
+ * [71]-[77]) and the NAT continuity extension (seed 004).  What it implements of RFC 3261 is
+ * docs/protocols/sip-mobility.md; messages are parsed and built with GNU libosip2.
+ *
+ * Files: main.c (argv, config, loop), core.c (state set-up, expiry, snapshot save), conf.c (the
+ * sipd.yaml schema), transport.c (UDP and TCP listeners, TCP framing), message.c (one receive
+ * path: checks, dispatch, responses, OPTIONS, 420/405/501), registrar.c (REGISTER, RFC 3261
+ * 10.3; digest checks), location.c (the location service, its expiry and snapshots), digest.c
+ * (credentials, stateless nonces, digest computation), txn.c (non-INVITE server transactions:
+ * retransmitted requests get the same response),
+ * ctl.c (control commands).  All state lives in one struct sipd, passed explicitly. */
+#ifndef SIPD_H
+#define SIPD_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "roam/addr.h"
+#include "roam/auth.h"
+#include "roam/buf.h"
+#include "roam/conf.h"
+#include "roam/ctl.h"
+#include "roam/daemon.h"
+#include "roam/log.h"
+#include "roam/snapshot.h"
+#include "roam/stats.h"
+#include "roam/table.h"
+#include "roam/udp.h"
+
+#define SIPD_SNAP_KIND "sipd/1"
+#define SIPD_SNAP_CONTACT 1   /* snapshot record: one binding */
+#define SIPD_MAX_LISTEN 16
+#define SIPD_AOR_MAX 200      /* bytes of a canonical address-of-record */
+#define SIPD_URI_MAX 512      /* bytes of a contact URI */
+#define SIPD_CALLID_MAX 255   /* bytes of a Call-ID kept with a binding */
+#define SIPD_UDP_MAX 65507    /* largest UDP payload */
+#define SIPD_MAX_CONTACTS_REQ 64 /* Contact values in one REGISTER */
+#define SIPD_NONCE_RAW 32     /* 8-byte time, 8 random bytes, 16-byte truncated HMAC-SHA256 */
+#define SIPD_NONCE_HEX (2 * SIPD_NONCE_RAW)
+
+enum sipd_transport { SIPD_TP_UDP = 0, SIPD_TP_TCP = 1 };
+
+/* ---- configuration (conf.c; sipd.yaml(5)) ---- */
+
+struct sipd_conf {
+	struct roam_sockaddr *listen; /* addresses (and ports) to listen on */
+	size_t nlisten;
+	bool udp, tcp;                /* transports */
+	char **domains;               /* domains served; none: any */
+	size_t ndomains;
+	char *realm;
+	bool authentication;
+	int *digest_algorithms;       /* enum sipd_digest_alg, in challenge order */
+	size_t ndigest_algorithms;
+	struct conf_bytes credentials;/* the credentials file content */
+	uint32_t nonce_lifetime;      /* ms */
+	uint32_t min_expires, max_expires, default_expires; /* ms (seconds on the wire) */
+	uint32_t max_contacts;        /* per address-of-record */
+	uint32_t max_bindings;        /* in all */
+	uint32_t max_nonces;          /* nonces with nc state */
+	uint32_t max_transactions;    /* cached non-INVITE responses */
+	uint32_t max_message_size;    /* bytes */
+	uint32_t tcp_max_connections;
+	uint32_t tcp_idle_timeout;    /* ms */
+	char *control_socket;
+	char *snapshot;               /* empty: none */
+	uint32_t snapshot_interval;   /* ms */
+	char *user;
+	int log_level;
+};
+
+extern const struct conf_schema sipd_conf_schema;
+/* Loads path into *c; errors printed (print) or logged; err gets the first line. */
+int sipd_conf_load(struct sipd_conf *c, const char *path, int print, char *err, size_t errlen);
+/* As sipd_conf_load from a string (tests). */
+int sipd_conf_load_string(struct sipd_conf *c, const char *text, char *err, size_t errlen);
+void sipd_conf_free(struct sipd_conf *c);
+
+/* ---- credentials and digest (digest.c) ---- */
+
+enum sipd_digest_alg { SIPD_ALG_MD5 = 0, SIPD_ALG_SHA256 = 1 };
+
+struct sipd_cred {
+	struct table_node node;
+	char *key;                     /* "user\0realm", owned */
+	size_t keylen;
+	char *password;                /* owned, wiped; NULL when only HA1 values are given */
+	char ha1_md5[33];              /* lower-case hex or "" */
+	char ha1_sha256[65];
+};
+
+struct sipd_creds {
+	struct table t;
+	bool init;
+};
+
+/* Parses the credentials text (see sipd.yaml(5)) into cs (initialised here).  -EINVAL with a
+ * message naming the line in err. */
+int sipd_creds_parse(struct sipd_creds *cs, const char *text, size_t len, char *err,
+		     size_t errlen);
+void sipd_creds_free(struct sipd_creds *cs);
+struct sipd_cred *sipd_creds_find(struct sipd_creds *cs, const char *user, const char *realm);
+
+struct sipd_nonce {
+	struct table_node node;
+	uint8_t raw[SIPD_NONCE_RAW];
+	struct replay_seq nc;
+};
+
+/* Digest state: the per-process secret and the nc windows of nonces in use. */
+struct sipd_digest {
+	uint8_t secret[32];
+	struct table nonces;
+	bool init;
+};
+
+int sipd_digest_init(struct sipd_digest *d);
+void sipd_digest_destroy(struct sipd_digest *d);
+/* Writes a fresh nonce for monotonic time now (hex, SIPD_NONCE_HEX chars + NUL). */
+void sipd_nonce_make(const struct sipd_digest *d, const char *realm, uint64_t now,
+		     char out[SIPD_NONCE_HEX + 1]);
+/* Checks a nonce: 0 valid and fresh; -ESTALE ours but older than lifetime_ms; -EBADMSG not ours. */
+int sipd_nonce_check(const struct sipd_digest *d, const char *realm, const char *nonce,
+		     uint64_t now, uint64_t lifetime_ms);
+/* Hex digest of the text under alg (MD5: 32 chars, SHA-256: 64) into out (65 bytes). */
+int sipd_digest_hex(enum sipd_digest_alg alg, const char *text, size_t len, char out[65]);
+/* The RFC 2617 / RFC 8760 response for qop=auth (qop NULL: RFC 2069 form) into out. */
+int sipd_digest_response(enum sipd_digest_alg alg, const char *ha1, const char *nonce,
+			 const char *nc, const char *cnonce, const char *qop, const char *method,
+			 const char *uri, char out[65]);
+/* HA1 of a credential for alg ("" when the credential has neither password nor HA1). */
+int sipd_cred_ha1(const struct sipd_cred *c, enum sipd_digest_alg alg, const char *realm,
+		  char out[65]);
+
+/* ---- location service (location.c) ---- */
+
+struct sipd_contact {
+	struct sipd_contact *next;     /* in its AOR, most recent first */
+	uint64_t expires;              /* monotonic ms */
+	uint64_t updated_wall;         /* wall-clock ms of the last REGISTER */
+	uint32_t cseq;
+	uint16_t q;                    /* 0..1000 (q * 1000); 1000 when absent */
+	uint8_t transport;             /* enum sipd_transport the REGISTER came over */
+	uint8_t has_q;
+	struct roam_ipaddr src;        /* where the REGISTER came from */
+	uint16_t src_port;
+	uint16_t urilen;
+	uint8_t callidlen;
+	char data[];                   /* uri NUL call-id NUL */
+};
+
+struct sipd_aor {
+	struct table_node node;        /* keyed by the canonical AOR, expires at the first contact */
+	struct sipd_contact *contacts;
+	uint16_t ncontacts;
+	uint8_t keylen;
+	char key[];                    /* canonical AOR, NUL-terminated */
+};
+
+static inline const char *sipd_contact_uri(const struct sipd_contact *c) { return c->data; }
+static inline const char *sipd_contact_callid(const struct sipd_contact *c)
+{
+	return c->data + c->urilen + 1;
+}
+
+struct sipd_loc {
+	struct table t;
+	size_t nbindings;
+	uint64_t *expired;             /* counter to bump on expiry (borrowed), may be NULL */
+	uint64_t now;                  /* time of the current / last expiry run */
+	bool init;
+};
+
+/* One contact of a REGISTER, as the registrar hands it to sipd_loc_update(). */
+struct sipd_binding_req {
+	const char *uri;
+	uint32_t expires_s;            /* 0: remove */
+	uint16_t q;
+	uint8_t has_q;
+};
+
+struct sipd_reg_meta {
+	const char *callid;
+	uint32_t cseq;
+	uint8_t transport;
+	struct roam_ipaddr src;
+	uint16_t src_port;
+};
+
+int sipd_loc_init(struct sipd_loc *l, uint64_t now);
+void sipd_loc_destroy(struct sipd_loc *l);
+struct sipd_aor *sipd_loc_find(struct sipd_loc *l, const char *aor);
+/* Applies one REGISTER's contacts to aor atomically (RFC 3261 10.3 step 7): checks every contact
+ * first (Call-ID/CSeq ordering; limits) and changes nothing on error.  wildcard: remove every
+ * binding (Contact: *, Expires: 0; reqs ignored).  Errors: -EALREADY (same Call-ID, CSeq not
+ * higher: request fails), -EMLINK (more than max_contacts), -ENOSPC (max_bindings), -ENOMEM,
+ * -EINVAL (bad aor or URI length).  Counters of what changed in created, refreshed, removed
+ * (may be NULL). */
+int sipd_loc_update(struct sipd_loc *l, const char *aor, const struct sipd_binding_req *reqs,
+		    size_t n, bool wildcard, const struct sipd_reg_meta *meta, uint64_t now,
+		    uint32_t max_contacts, uint32_t max_bindings, unsigned *created,
+		    unsigned *refreshed, unsigned *removed);
+/* Removes every binding of aor; returns how many. */
+size_t sipd_loc_remove_aor(struct sipd_loc *l, const char *aor);
+/* Shortens bindings with more than max_ms left (a reload lowered max_expires). */
+void sipd_loc_cap(struct sipd_loc *l, uint64_t max_ms, uint64_t now);
+/* Expires due bindings at now; returns how many expired. */
+size_t sipd_loc_expire(struct sipd_loc *l, uint64_t now);
+/* Seconds left (at least 1 while not expired). */
+uint32_t sipd_contact_remaining(const struct sipd_contact *c, uint64_t now);
+/* Snapshot save / load (records SIPD_SNAP_CONTACT).  load drops expired bindings and caps
+ * the remaining time at max_ms.  *loaded / *skipped count records. */
+int sipd_loc_save(struct sipd_loc *l, const char *path);
+int sipd_loc_load(struct sipd_loc *l, const char *path, uint64_t max_ms, uint64_t *loaded,
+		  uint64_t *skipped);
+
+/* ---- non-INVITE server transactions (txn.c) ---- */
+
+struct sipd_txn {
+	struct table_node node;
+	uint8_t keylen;
+	uint16_t resplen;
+	char *resp;                    /* the response sent, owned */
+	char key[];                    /* branch NUL sent-by NUL method */
+};
+
+struct sipd_txns {
+	struct table t;
+	bool init;
+};
+
+int sipd_txns_init(struct sipd_txns *x, uint64_t now);
+void sipd_txns_destroy(struct sipd_txns *x);
+
+/* ---- counters ---- */
+
+struct sipd_stats {
+	uint64_t rx_messages, rx_bytes, rx_requests;
+	uint64_t rx_register, rx_options, rx_other_methods, rx_retransmissions;
+	uint64_t drop_oversize, drop_unparseable, drop_response, drop_no_via, drop_ack;
+	uint64_t reply_200, reply_400, reply_401, reply_403, reply_405, reply_416, reply_420,
+		reply_423, reply_481, reply_500, reply_501, reply_503, reply_other;
+	uint64_t tx_messages, tx_errors;
+	uint64_t auth_ok, auth_challenged, auth_failed, auth_stale, auth_replay, auth_unknown_user,
+		auth_nonce_table_full;
+	uint64_t bindings_created, bindings_refreshed, bindings_removed, bindings_expired,
+		wildcard_removals, cseq_out_of_order, registrations_ok;
+	uint64_t txn_cache_full;
+	uint64_t tcp_accepted, tcp_refused, tcp_closed, tcp_idle_closed, tcp_framing_errors;
+	uint64_t keepalives;           /* CRLF keep-alives (UDP and TCP) */
+	uint64_t snapshot_saves, snapshot_failures, snapshot_loaded, snapshot_skipped;
+};
+
+extern const struct stats_def sipd_stats_defs[];
+extern const size_t sipd_stats_ndefs;
+
+/* ---- transport (transport.c) ---- */
+
+struct sipd;
+
+/* Where a message came from, and (for TCP) the connection to answer on. */
+struct sipd_src {
+	enum sipd_transport transport;
+	struct roam_sockaddr addr;
+	void *conn;                    /* struct sipd_tcp_conn * for TCP, NULL for UDP */
+};
+
+struct sipd_udp_listener {
+	struct sipd *s;
+	struct roam_udp *udp;
+	struct roam_sockaddr addr;
+};
+
+struct sipd_tcp_listener {
+	struct sipd *s;
+	uv_tcp_t handle;
+	struct roam_sockaddr addr;
+	bool open;
+};
+
+struct sipd_tcp_conn {
+	uv_tcp_t handle;
+	uv_timer_t idle;
+	struct sipd *s;
+	struct sipd_tcp_conn *next, **pprev;
+	struct roam_sockaddr peer;
+	uint8_t *buf;
+	size_t len, cap;
+	int closing;                   /* 0, or the number of handles still to close */
+};
+
+int sipd_transport_open(struct sipd *s);
+void sipd_transport_close(struct sipd *s);
+/* Splits one message off the front of a TCP stream buffer (RFC 3261 18.3).  Returns the length
+ * of the message (> 0) with leading CRLFs skipped (*skip), 0 when more bytes are needed, or
+ * -EMSGSIZE (over max) / -EBADMSG (no or bad Content-Length) on a framing error. */
+long sipd_tcp_frame(const uint8_t *buf, size_t len, size_t max, size_t *skip);
+
+/* ---- the daemon ---- */
+
+struct sipd {
+	uv_loop_t *loop;
+	const char *config_path;
+	bool debug;
+	struct sipd_conf conf;
+	struct sipd_creds creds;
+	struct sipd_digest digest;
+	struct sipd_loc loc;
+	struct sipd_txns txns;
+	struct sipd_udp_listener udp[SIPD_MAX_LISTEN];
+	size_t nudp;
+	struct sipd_tcp_listener tcp[SIPD_MAX_LISTEN];
+	size_t ntcp;
+	struct sipd_tcp_conn *conns;
+	size_t nconns;
+	uv_timer_t expiry_timer;
+	bool timer_init;
+	bool core_ready; /* sipd_core_init succeeded */
+	struct snap_timer snap;
+	struct roam_ctl *ctl;
+	struct roam_daemon *daemon;
+	struct sipd_stats stats;
+	struct stats_table stats_table;
+	struct log_ratelimit drop_rl;
+	uint64_t started_wall;
+};
+
+/* message.c */
+/* Initialises everything but the loop-bound parts (tests call this with a config only):
+ * libosip2's parser, digest secret, tables, credentials.  -errno. */
+int sipd_core_init(struct sipd *s, uint64_t now);
+void sipd_core_destroy(struct sipd *s);
+/* Handles one message (data borrowed) from src at monotonic `now`.  When a reply is due it is
+ * appended to out and its destination written to *dst (for UDP: RFC 3261 18.2.2 and RFC 3581);
+ * returns 1; returns 0 when nothing is to be sent (dropped, ACK, ...).  Never fails: every drop
+ * is counted. */
+int sipd_handle(struct sipd *s, const uint8_t *data, size_t len, const struct sipd_src *src,
+		uint64_t now, struct wbuf *out, struct roam_sockaddr *dst);
+/* Option tags sipd supports (for Supported and the 420 check): NULL-terminated. */
+extern const char *const sipd_supported_tags[];
+
+/* A parsed request being handled (message.c, registrar.c).  msg is owned by sipd_handle. */
+struct osip_message;
+struct sipd_req {
+	struct osip_message *msg;
+	const struct sipd_src *src;
+	uint64_t now;
+	struct wbuf *out;
+	char user[256];                /* the authenticated user name */
+};
+/* Builds and serialises a response to r: code, reason (NULL: the standard phrase) and extra
+ * header lines ("Name: value", NULL-terminated list, may be NULL).  Counts it.  0 or -errno. */
+int sipd_respond(struct sipd *s, struct sipd_req *r, int code, const char *reason,
+		 const char *const *headers);
+/* Answers 401 with a SHA-256 and an MD5 challenge (stale as given). */
+int sipd_challenge(struct sipd *s, struct sipd_req *r, bool stale);
+/* REGISTER (registrar.c).  Always answers. */
+void sipd_register(struct sipd *s, struct sipd_req *r);
+/* Digest check of r's Authorization for realm (registrar.c): 0 authenticated (user in *user,
+ * borrowed from r), else it answered (401/400/403) and returns -EACCES. */
+int sipd_authenticate(struct sipd *s, struct sipd_req *r, const char **user);
+
+/* main.c / location glue */
+/* Expires due bindings, nonces and transactions and re-arms the expiry timer. */
+void sipd_expire(struct sipd *s, uint64_t now);
+int sipd_save(void *arg);
+
+/* ctl.c */
+int sipd_ctl_register(struct sipd *s);
+void sipd_status(void *arg, struct json_writer *w);
+
+#endif
