@@ -120,51 +120,15 @@ static const struct conf_field had_fields[] = {
 const struct conf_schema had_conf_schema = CONF_SCHEMA(struct had_conf, had_fields,
 						       .check = had_conf_check);
 
-static int finish(int r, struct conf_errors *errs, const char *name, int print, char *err,
-		  size_t errlen)
-{
-	if (errs->count == 0)
-		log_warnx("%s: cannot load: %s", name, strerror(-r));
-	else if (print)
-		conf_errors_print(errs, stderr);
-	else
-		conf_errors_log(errs);
-	if (err && errlen) {
-		if (errs->count > 0)
-			snprintf(err, errlen, "%s", errs->v[0].text);
-		else
-			snprintf(err, errlen, "%s: %s", name, strerror(-r));
-	}
-	conf_errors_free(errs);
-	return r;
-}
-
 int had_conf_load(struct had_conf *c, const char *path, int print, char *err, size_t errlen)
 {
-	struct conf_errors errs;
-	struct had_conf tmp;
-	conf_errors_init(&errs);
-	memset(&tmp, 0, sizeof(tmp));
-	int r = conf_load(path, &had_conf_schema, &tmp, &errs);
-	if (r < 0)
-		return finish(r, &errs, path, print, err, errlen);
-	conf_errors_free(&errs);
-	*c = tmp;
-	return 0;
+	return conf_load_report(path, NULL, &had_conf_schema, c,
+				print ? CONF_REPORT_STDERR : CONF_REPORT_LOG, err, errlen);
 }
 
 int had_conf_load_string(struct had_conf *c, const char *text, char *err, size_t errlen)
 {
-	struct conf_errors errs;
-	struct had_conf tmp;
-	conf_errors_init(&errs);
-	memset(&tmp, 0, sizeof(tmp));
-	int r = conf_load_string("had.yaml", text, &had_conf_schema, &tmp, &errs);
-	if (r < 0)
-		return finish(r, &errs, "had.yaml", 0, err, errlen);
-	conf_errors_free(&errs);
-	*c = tmp;
-	return 0;
+	return conf_load_report("had.yaml", text, &had_conf_schema, c, CONF_REPORT_LOG, err, errlen);
 }
 
 void had_conf_free(struct had_conf *c)

@@ -84,30 +84,8 @@ const struct conf_schema hlrd_conf_schema = CONF_SCHEMA(struct hlrd_conf, hlrd_f
 
 int hlrd_conf_load(struct hlrd_conf *c, const char *path, int print, char *err, size_t errlen)
 {
-	struct conf_errors errs;
-	struct hlrd_conf tmp;
-	conf_errors_init(&errs);
-	memset(&tmp, 0, sizeof(tmp));
-	int r = conf_load(path, &hlrd_conf_schema, &tmp, &errs);
-	if (r < 0) {
-		if (errs.count == 0)
-			log_warnx("%s: cannot load: %s", path, strerror(-r));
-		else if (print)
-			conf_errors_print(&errs, stderr);
-		else
-			conf_errors_log(&errs);
-		if (err && errlen) {
-			if (errs.count > 0)
-				snprintf(err, errlen, "%s", errs.v[0].text);
-			else
-				snprintf(err, errlen, "%s: %s", path, strerror(-r));
-		}
-		conf_errors_free(&errs);
-		return r;
-	}
-	conf_errors_free(&errs);
-	*c = tmp;
-	return 0;
+	return conf_load_report(path, NULL, &hlrd_conf_schema, c,
+				print ? CONF_REPORT_STDERR : CONF_REPORT_LOG, err, errlen);
 }
 
 void hlrd_conf_free(struct hlrd_conf *c)

@@ -107,51 +107,15 @@ static const struct conf_field sipd_fields[] = {
 const struct conf_schema sipd_conf_schema = CONF_SCHEMA(struct sipd_conf, sipd_fields,
 							.check = sipd_conf_check);
 
-static int finish(int r, struct conf_errors *errs, const char *name, int print, char *err,
-		  size_t errlen)
-{
-	if (r < 0) {
-		if (errs->count == 0)
-			log_warnx("%s: cannot load: %s", name, strerror(-r));
-		else if (print)
-			conf_errors_print(errs, stderr);
-		else
-			conf_errors_log(errs);
-		if (err && errlen) {
-			if (errs->count > 0)
-				snprintf(err, errlen, "%s", errs->v[0].text);
-			else
-				snprintf(err, errlen, "%s: %s", name, strerror(-r));
-		}
-	}
-	conf_errors_free(errs);
-	return r;
-}
-
 int sipd_conf_load(struct sipd_conf *c, const char *path, int print, char *err, size_t errlen)
 {
-	struct conf_errors errs;
-	struct sipd_conf tmp;
-	conf_errors_init(&errs);
-	memset(&tmp, 0, sizeof(tmp));
-	int r = finish(conf_load(path, &sipd_conf_schema, &tmp, &errs), &errs, path, print, err,
-		       errlen);
-	if (r == 0)
-		*c = tmp;
-	return r;
+	return conf_load_report(path, NULL, &sipd_conf_schema, c,
+				print ? CONF_REPORT_STDERR : CONF_REPORT_LOG, err, errlen);
 }
 
 int sipd_conf_load_string(struct sipd_conf *c, const char *text, char *err, size_t errlen)
 {
-	struct conf_errors errs;
-	struct sipd_conf tmp;
-	conf_errors_init(&errs);
-	memset(&tmp, 0, sizeof(tmp));
-	int r = finish(conf_load_string("<test>", text, &sipd_conf_schema, &tmp, &errs), &errs,
-		       "<test>", 0, err, errlen);
-	if (r == 0)
-		*c = tmp;
-	return r;
+	return conf_load_report("<test>", text, &sipd_conf_schema, c, CONF_REPORT_LOG, err, errlen);
 }
 
 void sipd_conf_free(struct sipd_conf *c)

@@ -1253,3 +1253,32 @@ int conf_load_string(const char *name, const char *text, const struct conf_schem
 	return load_text_or_file(name ? name : "<string>", text ? text : "", NULL, schema, out,
 	                         errs);
 }
+
+int conf_load_report(const char *path, const char *text, const struct conf_schema *schema,
+                     void *out, enum conf_report how, char *err, size_t errlen)
+{
+	struct conf_errors errs;
+	conf_errors_init(&errs);
+	int r = text ? conf_load_string(path, text, schema, out, &errs)
+		     : conf_load(path, schema, out, &errs);
+	if (r < 0) {
+		if (errs.count == 0) {
+			if (how == CONF_REPORT_STDERR)
+				fprintf(stderr, "%s: cannot load: %s\n", path, strerror(-r));
+			else
+				log_warnx("%s: cannot load: %s", path, strerror(-r));
+		} else if (how == CONF_REPORT_STDERR) {
+			conf_errors_print(&errs, stderr);
+		} else {
+			conf_errors_log(&errs);
+		}
+		if (err && errlen) {
+			if (errs.count > 0)
+				snprintf(err, errlen, "%s", errs.v[0].text);
+			else
+				snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		}
+	}
+	conf_errors_free(&errs);
+	return r;
+}

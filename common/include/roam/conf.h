@@ -210,6 +210,15 @@ int conf_load_string(const char *name, const char *text, const struct conf_schem
  * file); file and basedir (may be NULL) serve for messages and relative secret paths. */
 int conf_load_node(const struct ynode *node, const char *file, const char *basedir,
                    const struct conf_schema *schema, void *out, struct conf_errors *errs);
+/* How conf_load_report() reports errors: every error to stderr (start-up and -t), or to the
+ * log (SIGHUP and the "reload" command). */
+enum conf_report { CONF_REPORT_STDERR, CONF_REPORT_LOG };
+/* A daemon's config load: conf_load() of path, or conf_load_string() of text when text is not
+ * NULL (path then names it in messages), with every error reported as `how` says and the first
+ * one (or why the file could not be read) copied into err (may be NULL) for the control
+ * socket's reply.  Returns as conf_load; *out untouched on failure. */
+int conf_load_report(const char *path, const char *text, const struct conf_schema *schema,
+                     void *out, enum conf_report how, char *err, size_t errlen);
 /* Frees everything conf_load allocated in obj (strings, byte buffers, wiping secrets; lists,
  * recursively) and zeroes those members.  Safe on a zeroed struct and twice. */
 void conf_free(const struct conf_schema *schema, void *obj);

@@ -724,3 +724,25 @@ Test(conf, anchors_and_merge_keys_in_lists)
 	         "  - {<<: *p, name: lac2}\n",
 	         expect, 2);
 }
+
+/* The daemons' loader: the first error for the control socket's reply, *out untouched. */
+Test(conf, load_report_gives_the_first_error_and_keeps_out)
+{
+	struct cfg c;
+	memset(&c, 0x5a, sizeof(c));
+	char err[256] = "";
+	int r = conf_load_report("d.yaml", "name: x\nport: 0\nttl: 999\n", &cfg_schema, &c,
+				 CONF_REPORT_LOG, err, sizeof(err));
+	cr_assert_eq(r, -EINVAL);
+	cr_assert(strncmp(err, "d.yaml:2:7: key 'port'", 22) == 0, "err: %s", err);
+	cr_assert_eq(((unsigned char *)&c)[0], 0x5a, "out must be untouched on failure");
+	r = conf_load_report("/nonexistent/d.yaml", NULL, &cfg_schema, &c, CONF_REPORT_LOG, err,
+			     sizeof(err));
+	cr_assert_eq(r, -ENOENT);
+	cr_assert(strstr(err, "/nonexistent/d.yaml") != NULL, "err: %s", err);
+	r = conf_load_report("d.yaml", "name: x\n", &cfg_schema, &c, CONF_REPORT_STDERR, err,
+			     sizeof(err));
+	cr_assert_eq(r, 0);
+	cr_assert_str_eq(c.name, "x");
+	conf_free(&cfg_schema, &c);
+}
