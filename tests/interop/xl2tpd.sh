@@ -22,6 +22,7 @@ NS_B=l2xi-b   # the LNS side: 10.82.0.2
 SECRET="interop secret"
 t_cleanup "ip netns delete $NS_A"
 t_cleanup "ip netns delete $NS_B"
+ip netns delete $NS_A 2>/dev/null; ip netns delete $NS_B 2>/dev/null  # left by a killed run
 ip netns add $NS_A && ip netns add $NS_B || { t_fail "namespaces"; t_done; }
 ip -n $NS_A link add eth0 type veth peer name eth0 netns $NS_B
 ip -n $NS_A addr add 10.82.0.1/24 dev eth0
@@ -180,6 +181,15 @@ CTL "$S" hangup MIN=15551230001 >/dev/null 2>&1 || true
 t_check "lacd -> xl2tpd LNS: the call is cleared with CDN" t_poll 30 cdn_done
 closed() { CTL "$S" stats | jq -e '(.tunnels_closed_idle + .tunnels_closed_by_peer) >= 1 and .tunnels_timed_out == 0'; }
 t_check "lacd -> xl2tpd LNS: tunnel closed with StopCCN, nothing timed out" t_poll 30 closed
+# SIGHUP / reload: a bad file keeps the running configuration, a good one is applied.
+cp "$T_TMP/lacd.yaml" "$T_TMP/lacd.good"
+printf 'lns:\n  - min: "12x"\n    address: 10.82.0.2\n' >>"$T_TMP/lacd.yaml"
+reload_refused() { ! CTL "$S" reload && CTL "$S" status | jq -e '.host_name == "roam-lac"'; }
+t_check "lacd: reload of a bad file is refused, the running config kept" reload_refused
+sed 's/^host_name: roam-lac/host_name: roam-lac2/' "$T_TMP/lacd.good" >"$T_TMP/lacd.yaml"
+kill -HUP $LACD
+reloaded() { CTL "$S" status | jq -e '.host_name == "roam-lac2"'; }
+t_check "lacd: SIGHUP applies a good file" t_poll 10 reloaded
 sleep 1
 kill -TERM $LACD; wait $LACD 2>/dev/null
 kill -TERM $XL; wait $XL 2>/dev/null

@@ -1,0 +1,143 @@
+/* lnsd: configuration, lifecycle and event loop (roam_daemon_main).  Everything
+ * protocol-specific is in tunnel.c and session.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lnsd.h"
+#include "roam/clock.h"
+
+#define LNSD_GRACE_MS 4000 /* shutdown: how long StopCCN acknowledgements are waited for */
+
+/* SIGHUP / "reload": peers, tunnel parameters (for new tunnels), host name and log level
+ * change; tunnels that exist keep their secret.  A file with errors keeps the running config. */
+static int lnsd_reload(void *arg, const char *config, char *err, size_t errlen)
+{
+	struct lnsd *h = arg;
+	struct lnsd_conf nc;
+	int r = lnsd_conf_load(&nc, config, 0, err, errlen);
+	if (r < 0)
+		return r;
+	if (!roam_ipaddr_eq(&h->conf.listen, &nc.listen) || h->conf.port != nc.port)
+		log_warnx("reload: listen/port changes take effect at the next restart");
+	if (strcmp(h->conf.control_socket, nc.control_socket) != 0)
+		log_warnx("reload: control_socket changes take effect at the next restart");
+	/* Keep what cannot change without a restart, so status tells the truth. */
+	nc.listen = h->conf.listen;
+	nc.port = h->conf.port;
+	char *cs = nc.control_socket;
+	nc.control_socket = h->conf.control_socket;
+	h->conf.control_socket = cs;
+	lnsd_conf_free(&h->conf);
+	h->conf = nc;
+	if (!h->debug)
+		log_setlevel((enum log_level)h->conf.log_level);
+	log_info("configuration reloaded: %zu peers", h->conf.npeers);
+	return 0;
+}
+
+static void on_grace(uv_timer_t *tm)
+{
+	struct lnsd *h = tm->data;
+	if (lnsd_all_idle(h) || uv_now(h->loop) >= h->grace_end)
+		lnsd_server_close(h);
+}
+
+/* SIGTERM/SIGINT (and a failed start): StopCCN on every tunnel, wait briefly for the
+ * acknowledgements, then close our handles (roam_daemon_main closes the control socket). */
+static void lnsd_shutdown(void *arg)
+{
+	struct lnsd *h = arg;
+	h->ctl = NULL;
+	h->stopping = true;
+	if (!h->tables_ready || !h->udp || table_count(&h->tunnels) == 0) {
+		lnsd_server_close(h);
+		return;
+	}
+	log_info("shutting down: StopCCN on %zu tunnels (%zu sessions)", table_count(&h->tunnels),
+		 table_count(&h->sessions));
+	lnsd_stop_all(h, L2TP_STOPCCN_SHUTTING_DOWN, uv_now(h->loop));
+	lnsd_server_rearm(h);
+	h->grace_end = uv_now(h->loop) + LNSD_GRACE_MS;
+	if (uv_timer_init(h->loop, &h->grace) < 0) {
+		lnsd_server_close(h);
+		return;
+	}
+	h->grace.data = h;
+	h->grace_ready = true;
+	uv_timer_start(&h->grace, on_grace, 50, 50);
+}
+
+static int lnsd_load(void *arg, const struct roam_args *args)
+{
+	struct lnsd *h = arg;
+	h->config_path = args->config;
+	h->debug = args->debug;
+	if (lnsd_conf_load(&h->conf, args->config, 1, NULL, 0) < 0)
+		return -EINVAL;
+	if (args->check_only)
+		printf("%s: configuration OK (%zu peers)\n", args->config, h->conf.npeers);
+	else if (!args->debug)
+		log_setlevel((enum log_level)h->conf.log_level);
+	return 0;
+}
+
+static int lnsd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
+{
+	struct lnsd *h = arg;
+	int r;
+	h->loop = loop;
+	h->daemon = d;
+	h->started_wall = roam_wall_ms();
+	if ((r = lnsd_core_init(h)) < 0) {
+		log_warnx("tables: %s", strerror(-r));
+		return r;
+	}
+	if ((r = lnsd_server_open(h)) < 0)
+		return r;
+	log_info("started: %s, %zu peers%s", h->conf.host_name, h->conf.npeers,
+		 h->conf.accept_any ? ", accepting any peer" : "");
+	return 0;
+}
+
+static int lnsd_ctl_setup(void *arg, struct roam_ctl *ctl)
+{
+	struct lnsd *h = arg;
+	h->ctl = ctl;
+	return lnsd_ctl_register(h);
+}
+
+static const char *lnsd_ctl_path(void *arg)
+{
+	return ((struct lnsd *)arg)->conf.control_socket;
+}
+
+static const char *lnsd_user(void *arg)
+{
+	return ((struct lnsd *)arg)->conf.user;
+}
+
+static void lnsd_cleanup(void *arg)
+{
+	struct lnsd *h = arg;
+	lnsd_core_destroy(h);
+	lnsd_conf_free(&h->conf);
+}
+
+int main(int argc, char **argv)
+{
+	static struct lnsd h; /* large (scratch messages): not on the stack */
+	const struct roam_daemon_desc desc = {
+		.name = "lnsd",
+		.load = lnsd_load,
+		.ctl_path = lnsd_ctl_path,
+		.user = lnsd_user,
+		.keep_caps = 0, /* port 1701 is bound before the privilege drop */
+		.setup = lnsd_setup,
+		.ctl_register = lnsd_ctl_setup,
+		.cleanup = lnsd_cleanup,
+		.ops = { .reload = lnsd_reload, .shutdown = lnsd_shutdown, .status = lnsd_status,
+			 .arg = &h },
+	};
+	return roam_daemon_main(argc, argv, &desc);
+}
