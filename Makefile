@@ -100,10 +100,23 @@ install: all
 	for f in etc/roam/*; do [ -e $(DESTDIR)/etc/$${f#etc/} ] || \
 		install -m $$(case $$f in *.yaml) echo 0640;; *) echo 0600;; esac) $$f $(DESTDIR)/etc/roam/; done
 	for d in init.d systemd default; do [ -d etc/$$d ] || continue; \
-		install -d $(DESTDIR)/etc/$$d; cp -p etc/$$d/* $(DESTDIR)/etc/$$d/; done
+		install -d $(DESTDIR)/etc/$$d; cp -p $$(ls etc/$$d/* | grep -v '\.in$$') $(DESTDIR)/etc/$$d/; done
+
+# deb: the Debian packages of the committed tree (docs/packaging.md), into $(BUILD)/pkg
+deb:
+	rm -rf $(BUILD)/pkg && mkdir -p $(BUILD)/pkg/roam
+	git archive --format=tar HEAD | tar -xf - -C $(BUILD)/pkg/roam
+	cd $(BUILD)/pkg/roam && dpkg-buildpackage -b -uc -us
+	lintian $(BUILD)/pkg/roam_*.changes
+	@ls $(BUILD)/pkg/*.deb
+
+# fuzz: every libFuzzer target for FUZZ_SECONDS each (tests/fuzz/README.md); not part of check
+FUZZ_SECONDS ?= 30
+fuzz:
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build
 
-.PHONY: all deps unit e2e check demo bench install clean
+.PHONY: all deps unit e2e check demo bench install deb fuzz clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

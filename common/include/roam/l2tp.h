@@ -228,6 +228,8 @@ struct l2tp_call_errors {
 struct l2tp_avp_raw {
 	uint16_t vendor, type;
 	uint8_t mandatory, hidden;
+	uint16_t reserved;     /* the reserved flag bits as received (L2TP_AVP_RESERVED mask):
+	                        * kept so a relayed AVP keeps its meaning (RFC 2661 4.1) */
 	struct l2tp_bytes val; /* still encrypted when hidden */
 };
 #define L2TP_MAX_UNKNOWN 16

@@ -396,6 +396,7 @@ struct ppp {
 	struct ppp_state st;        /* negotiated values (valid in the opened states) */
 	enum ppp_down_reason reason; /* why the link is going down */
 	enum ppp_down_reason pending_close; /* close requested from inside a callback */
+	uint8_t down_reported;              /* LINK_DOWN emitted since the last start/LINK_UP */
 
 	/* LCP: what we request / what the peer may still be asked for */
 	struct ppp_lcp_opts lcp_want; /* our next Configure-Request */

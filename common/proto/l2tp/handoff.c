@@ -28,7 +28,8 @@ static int get_min(struct rbuf *r, size_t n, char dst[L2TP_MIN_MAX + 1])
 	if (n < 1 || n > L2TP_MIN_MAX || rbuf_get_bytes(r, dst, n) < 0)
 		return -EBADMSG;
 	dst[n] = 0;
-	return l2tp_min_valid(dst) < 0 ? -EBADMSG : 0;
+	/* every byte must be a digit: a NUL inside would hide the rest from the check */
+	return strlen(dst) != n || l2tp_min_valid(dst) < 0 ? -EBADMSG : 0;
 }
 
 void l2tp_call_state_put(struct wbuf *w, const struct l2tp_call_state *s)

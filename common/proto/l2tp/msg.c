@@ -331,7 +331,7 @@ static int ietf_parse(struct l2tp_msg *m, uint16_t t, const uint8_t *v, size_t n
 }
 
 static void add_unknown(struct l2tp_msg *m, uint16_t vendor, uint16_t type, int mbit, int hbit,
-                        const uint8_t *v, size_t n)
+                        uint16_t reserved, const uint8_t *v, size_t n)
 {
 	if (mbit && m->unknown_mandatory < 0)
 		m->unknown_mandatory = (int16_t)(m->n_unknown < L2TP_MAX_UNKNOWN ? m->n_unknown
@@ -339,7 +339,8 @@ static void add_unknown(struct l2tp_msg *m, uint16_t vendor, uint16_t type, int 
 	if (m->n_unknown < L2TP_MAX_UNKNOWN) {
 		m->unknown[m->n_unknown++] = (struct l2tp_avp_raw){
 			.vendor = vendor, .type = type, .mandatory = (uint8_t)mbit,
-			.hidden = (uint8_t)hbit, .val = { v, (uint16_t)n },
+			.hidden = (uint8_t)hbit, .reserved = reserved & L2TP_AVP_RESERVED,
+			.val = { v, (uint16_t)n },
 		};
 	}
 	if (m->n_unknown_total < UINT16_MAX)
@@ -410,7 +411,7 @@ int l2tp_msg_decode(const void *pkt, size_t len, const struct l2tp_codec_opts *o
 		if ((fl & L2TP_AVP_RESERVED) || (!ietf && !ours)) {
 			/* Unrecognised, or reserved bits set (a format we do not know, RFC 2661
 			 * 4.1): reported with its M bit, value left as it is (even if hidden). */
-			add_unknown(m, vendor, type, mbit, hbit, v, n);
+			add_unknown(m, vendor, type, mbit, hbit, fl & L2TP_AVP_RESERVED, v, n);
 			continue;
 		}
 		if (hbit) {
@@ -644,6 +645,7 @@ int l2tp_msg_encode(struct wbuf *w, const struct l2tp_msg *m, const struct l2tp_
 				return -EINVAL;
 			wbuf_put_u16(w, (uint16_t)((a->mandatory ? L2TP_AVP_M : 0) |
 			                           (a->hidden ? L2TP_AVP_H : 0) |
+			                           (a->reserved & L2TP_AVP_RESERVED) |
 			                           (L2TP_AVP_HDR_LEN + a->val.len)));
 			wbuf_put_u16(w, a->vendor);
 			wbuf_put_u16(w, a->type);

@@ -91,8 +91,16 @@ void ppp_emit(struct ppp *p, enum ppp_event_type type)
 {
 	struct ppp_event ev = { .type = type, .st = &p->st };
 
-	if (type == PPP_EV_LINK_DOWN)
+	if (type == PPP_EV_LINK_DOWN) {
+		/* One LINK_DOWN per session: a close after ppp_lower_down() finishes LCP again
+		 * (Starting -> tlf) but the owner was already told. */
+		if (p->down_reported)
+			return;
+		p->down_reported = 1;
 		ev.reason = p->reason;
+	} else if (type == PPP_EV_LINK_UP) {
+		p->down_reported = 0;
+	}
 	sync_phase(p);
 	if (p->ops.event)
 		p->ops.event(p->ctx, &ev);
@@ -159,6 +167,7 @@ void ppp_start(struct ppp *p, uint64_t now)
 {
 	p->reason = PPP_DOWN_NONE;
 	p->pending_close = PPP_DOWN_NONE;
+	p->down_reported = 0;
 	p->loops = 0;
 	p->echo_rejected = 0;
 	ppp_fsm_open(&p->lcp, now);

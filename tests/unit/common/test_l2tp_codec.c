@@ -692,3 +692,28 @@ Test(l2tp_codec, bytes_to_str)
 	l2tp_bytes_set(&b, "a\0b", 3);
 	cr_assert_eq(l2tp_bytes_to_str(&b, s, sizeof(s)), -EINVAL);
 }
+
+/* RFC 2661 4.1: an AVP with reserved flag bits set is unrecognised; relayed, it must keep those
+ * bits, or it turns into the AVP its type names (here a Random Vector) (found by fuzz_l2tp). */
+Test(l2tp_codec, reserved_bits_kept_across_a_round_trip)
+{
+	static const uint8_t hello[] = {
+		0xc8, 0x02, 0x00, 0x1e, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* header */
+		0x80, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06, /* Message Type HELLO */
+		0x04, 0x0a, 0x00, 0x00, 0x00, 0x24, 0x01, 0x02, 0x03, 0x04, /* reserved bit, type 36 */
+	};
+	struct l2tp_codec_opts o = { 0 };
+	struct l2tp_msg m;
+	cr_assert_eq(l2tp_msg_decode(hello, sizeof(hello), &o, &m), 0);
+	cr_assert_eq(m.type, L2TP_MSG_HELLO);
+	cr_assert_eq(m.n_unknown, 1);
+	cr_assert_eq(m.unknown[0].type, 36);
+	cr_assert_eq(m.unknown[0].reserved, 0x0400);
+	cr_assert_eq(m.avps & L2TP_AVP_BIT(L2TP_AVP_RANDOM_VECTOR), 0);
+	struct wbuf w;
+	wbuf_init(&w);
+	cr_assert_eq(l2tp_msg_encode(&w, &m, &o), 0);
+	cr_assert_eq(w.len, sizeof(hello));
+	cr_assert_eq(memcmp(w.buf, hello, sizeof(hello)), 0);
+	wbuf_free(&w);
+}

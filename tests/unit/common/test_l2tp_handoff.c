@@ -92,9 +92,10 @@ Test(l2tp_um, forged_and_truncated)
 	struct roam_key md5;
 	cr_assert_eq(auth_key_set(&md5, AUTH_ALG_HMAC_MD5, "x", 1), 0);
 	cr_assert_eq(l2tp_um_decode(v_um, sizeof(v_um), &md5, &got), -EINVAL);
-	/* a bad MIN is not sent */
+	/* a bad MIN is not sent: here one that fills the buffer with no room for its NUL (16
+	 * digits where at most 15 are allowed) */
 	struct l2tp_user_moved um = um_example();
-	strcpy(um.min, "31255501001234567");
+	memset(um.min, '7', sizeof(um.min));
 	struct wbuf w;
 	wbuf_init(&w);
 	cr_assert_eq(l2tp_um_encode(&w, &um, &k), -EINVAL);
@@ -124,4 +125,27 @@ Test(l2tp_um, min_valid)
 	cr_assert_eq(l2tp_min_valid(""), -EINVAL);
 	cr_assert_eq(l2tp_min_valid("12 4"), -EINVAL);
 	cr_assert_eq(l2tp_min_valid(NULL), -EINVAL);
+}
+
+/* A MIN must be digits only: one with a NUL inside, correctly authenticated, would otherwise be
+ * accepted with the bytes after the NUL never checked (found by fuzz_l2tp_um). */
+Test(l2tp_um, min_with_nul_refused)
+{
+	struct roam_key k = key(0);
+	struct l2tp_user_moved um = um_example(), got;
+	struct wbuf w;
+	wbuf_init(&w);
+	cr_assert_eq(l2tp_um_encode(&w, &um, &k), 0);
+	/* find the MIN in the encoding and put a NUL in its middle */
+	size_t at = 0;
+	for (size_t i = 0; i + 10 <= w.len; i++)
+		if (memcmp(w.buf + i, "3125550100", 10) == 0)
+			at = i;
+	cr_assert_gt(at, 0);
+	w.buf[at + 4] = 0;
+	/* re-authenticate so only the MIN check can refuse it */
+	size_t maclen = auth_mac_len(k.alg);
+	cr_assert_eq(auth_mac(&k, w.buf, w.len - maclen, w.buf + w.len - maclen), 0);
+	cr_assert_eq(l2tp_um_decode(w.buf, w.len, &k, &got), -EBADMSG);
+	wbuf_free(&w);
 }

@@ -727,3 +727,26 @@ Test(ppp_link, protocol_and_code_reject_when_opened)
 	cr_expect_eq(n.e[A].ev[PPP_EV_LINK_DOWN], 1);
 	free(n.q);
 }
+
+/* The owner hears of a session's end once: a close after the carrier was lost (an LNS tearing
+ * down every session at shutdown) must not raise a second LINK_DOWN (found by fuzz_ppp_link). */
+Test(ppp_link, one_link_down_per_session)
+{
+	struct net n;
+	struct ppp_cfg ca, cp;
+
+	cfg_a(&ca, PPP_AUTH_PAP);
+	cfg_p(&cp, "s3cret");
+	net_init(&n, &ca, &cp);
+	start(&n);
+	run(&n, n.now + 1000);
+	check_up(&n, PPP_PROTO_PAP);
+	ppp_lower_down(&n.e[A].p, n.now);
+	cr_expect_eq(n.e[A].ev[PPP_EV_LINK_DOWN], 1);
+	cr_expect_eq(n.e[A].reason, PPP_DOWN_CARRIER);
+	ppp_close(&n.e[A].p, PPP_DOWN_ADMIN, n.now);
+	run(&n, n.now + 30000);
+	cr_expect_eq(n.e[A].ev[PPP_EV_LINK_DOWN], 1, "a second LINK_DOWN for the same session");
+	cr_expect_eq(n.e[A].reason, PPP_DOWN_CARRIER);
+	free(n.q);
+}
