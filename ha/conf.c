@@ -5,7 +5,6 @@
 
 #include "had.h"
 
-static const char *const had_algorithms[] = { "hmac-md5", "keyed-md5", NULL };
 static const char *const had_rt_names[] = { "off", "on", "mandatory", NULL };
 static const char *const had_log_levels[] = { "error", "warning", "info", "debug", NULL };
 
@@ -15,7 +14,7 @@ static const struct conf_field had_mobile_fields[] = {
 		  .umax = UINT32_MAX, .help = "SPI of the MN-HA security association (256 and up)"),
 	CONF_SECRET("key", struct had_conf_mobile, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
 		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "hex key, inline or file:/path"),
-	CONF_ENUM("algorithm", struct had_conf_mobile, algorithm, had_algorithms,
+	CONF_ENUM("algorithm", struct had_conf_mobile, algorithm, mip4_sa_algorithms,
 		  .dflt = "hmac-md5", .help = "hmac-md5 (RFC 5944) or keyed-md5 (RFC 2002)"),
 	CONF_LIST_OF("home", struct had_conf_mobile, home, nhome,
 		     CONF_ELEM(CONF_T_ADDR, struct roam_ipaddr, .flags = CONF_F_V4),
@@ -33,7 +32,7 @@ static const struct conf_field had_fa_fields[] = {
 		  .umax = UINT32_MAX, .help = "SPI of the FA-HA security association"),
 	CONF_SECRET("key", struct had_conf_fa, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
 		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "hex key, inline or file:/path"),
-	CONF_ENUM("algorithm", struct had_conf_fa, algorithm, had_algorithms, .dflt = "hmac-md5",
+	CONF_ENUM("algorithm", struct had_conf_fa, algorithm, mip4_sa_algorithms, .dflt = "hmac-md5",
 		  .help = "hmac-md5 or keyed-md5"),
 };
 static const struct conf_schema had_fa_schema = CONF_SCHEMA(struct had_conf_fa, had_fa_fields);
@@ -50,6 +49,25 @@ static const struct conf_field had_advert_fields[] = {
 };
 static const struct conf_schema had_advert_schema = CONF_SCHEMA(struct had_conf_advert,
 								had_advert_fields);
+
+static const struct conf_field had_dataplane_fields[] = {
+	CONF_BOOL("enabled", struct had_conf_dataplane, enabled, .dflt = "false",
+		  .help = "tunnel bound home addresses (TUN capture, IP-in-IP, reverse tunnel)"),
+	CONF_STRING("tun", struct had_conf_dataplane, tun, .dflt = "roamha0", .umin = 1, .umax = 15,
+		    .help = "TUN device capturing the traffic for bound home addresses"),
+	CONF_UINT("tun_mtu", struct had_conf_dataplane, tun_mtu, .dflt = "1480", .umin = 576,
+		  .umax = 65515, .help = "MTU of the TUN device (path MTU minus 20)"),
+	CONF_STRING("interface", struct had_conf_dataplane, interface, .dflt = "", .umax = 15,
+		    .help = "home link: proxy ARP for the bound home addresses; empty: none"),
+	CONF_ADDR("source", struct had_conf_dataplane, source, .flags = CONF_F_V4,
+		  .dflt = "0.0.0.0", .help = "tunnel source; 0.0.0.0: the home agent address"),
+	CONF_UINT("ttl", struct had_conf_dataplane, ttl, .dflt = "64", .umin = 1, .umax = 255,
+		  .help = "outer TTL"),
+	CONF_BOOL("gratuitous_arp", struct had_conf_dataplane, gratuitous_arp, .dflt = "true",
+		  .help = "gratuitous ARP on the home link for a new binding"),
+};
+static const struct conf_schema had_dataplane_schema = CONF_SCHEMA(struct had_conf_dataplane,
+								   had_dataplane_fields);
 
 static int had_conf_check(const void *obj, const char **key, char *msg, size_t msglen)
 {
@@ -106,6 +124,8 @@ static const struct conf_field had_fields[] = {
 		  .umax = 1000000, .help = "bound of each binding path's FIFO"),
 	CONF_MAP("advert", struct had_conf, advert, &had_advert_schema,
 		 .help = "agent advertisements"),
+	CONF_MAP("dataplane", struct had_conf, dataplane, &had_dataplane_schema,
+		 .help = "user-space data plane (IP-in-IP tunnelling)"),
 	CONF_STRING("user", struct had_conf, user, .dflt = "", .umax = 64,
 		    .help = "run as this user after start-up; empty: stay"),
 	CONF_ENUM("log_level", struct had_conf, log_level, had_log_levels, .dflt = "info",

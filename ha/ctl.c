@@ -22,7 +22,13 @@ void had_status(void *arg, struct json_writer *w)
 	json_kv_bool(w, "synchronized", h->conf.synchronized);
 	json_kv_uint(w, "max_lifetime_s", h->conf.max_lifetime / 1000);
 	json_kv_uint(w, "replay_tolerance_s", h->conf.replay_tolerance / 1000);
-	json_kv_bool(w, "advertising", h->raw != NULL);
+	json_kv_bool(w, "advertising", h->adv.raw != NULL);
+	json_kv_bool(w, "dataplane", h->dp.enabled);
+	if (h->dp.enabled) {
+		json_kv_str(w, "tunnel_source", roam_ipaddr_fmt(&h->dp.source, b, sizeof(b)));
+		json_kv_str(w, "tun", h->conf.dataplane.tun);
+		json_kv_str(w, "home_interface", h->conf.dataplane.interface);
+	}
 	json_kv_str(w, "snapshot", h->conf.snapshot ? h->conf.snapshot : "");
 }
 
@@ -62,6 +68,16 @@ static int dump_one(struct binding *bd, void *arg)
 	char idb[24];
 	snprintf(idb, sizeof(idb), "%016llx", (unsigned long long)bd->last_id);
 	json_kv_str(c->w, "last_id", idb);
+	const struct had_bstats *st = had_binding_stats(bd);
+	if (st) {
+		json_kv_uint(c->w, "tunnelled", st->tunnelled);
+		json_kv_uint(c->w, "tunnelled_bytes", st->tunnelled_bytes);
+		json_kv_uint(c->w, "reverse", st->reverse);
+		json_kv_uint(c->w, "reverse_bytes", st->reverse_bytes);
+		json_kv_uint(c->w, "queued_total", st->queued);
+		json_kv_uint(c->w, "dropped", st->dropped);
+		json_kv_bool(c->w, "installed", ((const struct had_binding *)bd->user)->installed);
+	}
 	path_json(c->w, "path", &bd->cur);
 	if (bd->old.coa.family)
 		path_json(c->w, "old_path", &bd->old);
@@ -105,7 +121,7 @@ static int cmd_delete(void *arg, const struct json_value *args, struct json_writ
 		snprintf(err, errlen, "no binding for %s", s);
 		return -ENOENT;
 	}
-	binding_remove(&h->bc, b);
+	had_binding_remove(h, b);
 	h->stats.bindings_deleted++;
 	had_store_rearm(h, roam_mono_ms());
 	log_info("binding of %s deleted by the operator", s);
@@ -147,8 +163,19 @@ static const struct stats_def had_stats_defs[] = {
 	S(unknown_spi), S(mn_auth_failed), S(fa_auth_failed), S(foreign_home),
 	S(drop_malformed), S(drop_must_understand), S(drop_not_request), S(drop_replay),
 	S(drop_tx_error), S(drr_queued), S(drr_sent), S(drr_failed), S(drop_no_dataplane), S(tx_replies),
-	S(bindings_expired), S(bindings_deleted), S(adv_sent), S(adv_solicited), S(sol_received),
-	S(sol_malformed), S(snapshot_saves), S(snapshot_failures), S(snapshot_loaded),
+	S(bindings_expired), S(bindings_deleted),
+	STATS_NAMED("adv_sent", struct had_stats, adv.sent),
+	STATS_NAMED("adv_solicited", struct had_stats, adv.solicited),
+	STATS_NAMED("sol_received", struct had_stats, adv.sol_received),
+	STATS_NAMED("sol_malformed", struct had_stats, adv.sol_malformed),
+	STATS_NAMED("adv_tx_errors", struct had_stats, adv.tx_errors),
+	S(snapshot_saves), S(snapshot_failures), S(snapshot_loaded),
+	S(dp_rx_packets), S(dp_rx_bytes), S(dp_tunnelled), S(dp_tunnelled_bytes), S(dp_queued),
+	S(dp_drop_no_binding), S(dp_drop_not_ipv4), S(dp_drop_malformed), S(dp_drop_full),
+	S(dp_drop_ttl), S(dp_drop_loop), S(dp_drop_too_big), S(dp_drop_tx_error), S(dp_tx_eagain),
+	S(rt_rx_packets), S(rt_rx_bytes), S(rt_drop_malformed), S(rt_drop_unknown_coa),
+	S(rt_drop_spoofed), S(rt_drop_not_ipip), S(rt_drop_off), S(rt_drop_tx_error), S(dp_installs),
+	S(dp_install_failures), S(dp_removals), S(dp_garp_sent),
 	S(snapshot_skipped),
 };
 

@@ -3,9 +3,10 @@
  * This is the control plane: registration over UDP 434 (reg.c), security associations (sa.c),
  * the binding cache with its expiry and snapshots (store.c), agent advertisements on the home
  * link (adv.c), the control commands (ctl.c), the had.yaml schema (conf.c) and main.c (argv,
- * config, loop).  The data plane (tunnelling to the care-of addresses) comes later; until then
- * the only items in a binding's FIFOs are control messages (the synchronized handoff's
- * deregistration reply), drained at once through the UDP 434 socket.
+ * config, loop).  The user-space data plane (dataplane.c) captures the traffic for bound home
+ * addresses on a TUN device, tunnels it IP-in-IP to the care-of addresses through each
+ * binding's path FIFO (so data and the synchronized handoff's deregistration reply keep their
+ * order) and decapsulates reverse-tunnelled traffic.
  *
  * All state lives in one struct had, passed explicitly. */
 #ifndef HAD_H
@@ -23,6 +24,7 @@
 #include "roam/daemon.h"
 #include "roam/log.h"
 #include "roam/mip4.h"
+#include "roam/mip4_agent.h"
 #include "roam/raw.h"
 #include "roam/snapshot.h"
 #include "roam/stats.h"
@@ -61,6 +63,16 @@ struct had_conf_advert {
 	uint32_t lifetime;           /* ms, whole seconds on the wire */
 };
 
+struct had_conf_dataplane {
+	bool enabled;
+	char *tun;                   /* TUN device name */
+	uint32_t tun_mtu;
+	char *interface;             /* home link: proxy ARP for the bound home addresses */
+	struct roam_ipaddr source;   /* tunnel source; 0.0.0.0: the home agent address */
+	uint32_t ttl;                /* outer TTL */
+	bool gratuitous_arp;
+};
+
 struct had_conf {
 	struct roam_ipaddr address;  /* the home agent address (Home Agent field) */
 	struct roam_ipaddr listen;   /* UDP bind address */
@@ -75,6 +87,7 @@ struct had_conf {
 	int reverse_tunnel;          /* enum had_rt */
 	uint32_t fifo_items;
 	struct had_conf_advert advert;
+	struct had_conf_dataplane dataplane;
 	char *user;
 	int log_level;
 	struct had_conf_mobile *mobiles;
@@ -125,9 +138,72 @@ struct had_stats {
 	uint64_t drr_queued, drr_sent, drr_failed, drop_no_dataplane;
 	uint64_t tx_replies;
 	uint64_t bindings_expired, bindings_deleted;
-	uint64_t adv_sent, adv_solicited, sol_received, sol_malformed;
+	struct mip4_adv_counters adv; /* advertisements (roam/mip4_agent.h) */
 	uint64_t snapshot_saves, snapshot_failures, snapshot_loaded, snapshot_skipped;
+	/* data plane (dataplane.c) */
+	uint64_t dp_rx_packets, dp_rx_bytes;         /* read from the TUN device */
+	uint64_t dp_tunnelled, dp_tunnelled_bytes;   /* encapsulated packets sent */
+	uint64_t dp_queued;                          /* pushed into a path FIFO */
+	uint64_t dp_drop_no_binding, dp_drop_not_ipv4, dp_drop_malformed, dp_drop_full,
+		dp_drop_ttl, dp_drop_loop, dp_drop_too_big, dp_drop_tx_error;
+	uint64_t dp_tx_eagain;                       /* raw socket full: left queued, retried */
+	uint64_t rt_rx_packets, rt_rx_bytes;         /* reverse tunnel: delivered to the TUN */
+	uint64_t rt_drop_malformed, rt_drop_unknown_coa, rt_drop_spoofed, rt_drop_not_ipip,
+		rt_drop_off, rt_drop_tx_error;
+	uint64_t dp_installs, dp_install_failures, dp_removals, dp_garp_sent;
 };
+
+/* ---- per binding (b->user, dataplane.c) ---- */
+
+struct had_bstats {
+	uint64_t tunnelled, tunnelled_bytes;  /* sent IP-in-IP to a care-of address */
+	uint64_t reverse, reverse_bytes;      /* reverse-tunnelled, delivered */
+	uint64_t queued;                      /* pushed into a path FIFO */
+	uint64_t dropped;                     /* FIFO full, TTL, size, send error */
+};
+
+/* What had keeps per binding beyond roam/binding.h: owned by the binding (b->user), created
+ * by had_binding_attach(), freed by had_binding_gone(). */
+struct had_binding {
+	uint32_t spi;           /* the MN-HA SA it was registered with */
+	bool installed;         /* host route + proxy ARP entry in the kernel */
+	struct had_bstats st;
+};
+
+/* ---- data plane (dataplane.c) ----
+ * Kernel side through hooks so that unit tests run without sockets: xmit sends a complete
+ * outer IPv4 datagram (raw socket, IP_HDRINCL), deliver writes a decapsulated inner datagram
+ * into the TUN device, install adds (add = 1) or removes the host route and proxy ARP entry of
+ * a home address.  Each returns 0 or a negative errno; xmit's -EAGAIN leaves the packet queued
+ * at the head of its FIFO. */
+struct had_dp_ops {
+	int (*xmit)(void *arg, const void *pkt, size_t len);
+	int (*deliver)(void *arg, const void *pkt, size_t len);
+	int (*install)(void *arg, const struct roam_ipaddr *home, int add);
+	void *arg;
+};
+
+struct roam_tun;
+struct roam_nl;
+
+struct had_dp {
+	bool enabled;             /* hooks in place: bindings are tunnelled */
+	struct had_dp_ops ops;
+	struct roam_ipaddr source; /* outer source */
+	uint16_t ip_id;           /* outer Identification counter */
+	uint8_t *txbuf;           /* encapsulation buffer (65535 bytes) */
+	size_t backlog;           /* bindings whose current path holds items (retry pending) */
+	struct roam_tun *tun;
+	struct roam_raw *raw;     /* protocol 4 */
+	struct roam_nl *nl;
+	int tun_ifindex, home_ifindex;
+	int garp_fd;              /* AF_PACKET for gratuitous ARP, valid when garp */
+	bool garp;
+	uint8_t home_mac[6];
+	uv_timer_t retry_timer;
+	bool timer_init;
+};
+
 
 /* Transmit hook for everything sent on UDP 434 (the daemon's socket; a capture in tests).
  * Returns 0 or a negative errno (counted by the caller). */
@@ -156,14 +232,9 @@ struct had {
 	 * a FIFO is dropped and counted (drop_no_dataplane). */
 	had_send_fn send_data;
 	void *send_data_arg;
-	/* advertisements (adv.c) */
-	struct roam_raw *raw;
-	uv_timer_t adv_timer;
-	int adv_started;
-	uint16_t adv_seq;
-	uint64_t adv_count;
-	uint32_t rng;
-	int adv_ifindex;
+	/* advertisements (adv.c, roam/mip4_agent.h) */
+	struct mip4_advertiser adv;
+	struct had_dp dp;
 	struct roam_ctl *ctl;
 	struct roam_daemon *daemon;
 	struct had_stats stats;
@@ -197,6 +268,8 @@ void had_drain_old(struct had *h, struct binding *b);
 size_t had_drain_all(struct had *h);
 /* The SPI a binding was registered with. */
 uint32_t had_binding_spi(const struct binding *b);
+/* Removes b from the cache after had_binding_gone() (deregistration, operator delete). */
+void had_binding_remove(struct had *h, struct binding *b);
 
 /* store.c */
 int had_store_init(struct had *h, uint64_t now);
@@ -215,11 +288,41 @@ int had_store_load(struct had *h, uint64_t wall, uint64_t now);
 int had_store_snap_start(struct had *h);
 
 /* adv.c */
-/* Encodes the agent advertisement (ICMP with checksum) into w. */
+/* Encodes the agent advertisement (ICMP with checksum) with sequence number h->adv.seq into
+ * w. */
 int had_adv_build(struct had *h, struct wbuf *w);
 int had_adv_open(struct had *h);
 void had_adv_close(struct had *h);
 void had_adv_reconf(struct had *h);
+
+/* dataplane.c */
+/* Gives b its had_binding (allocated on first call: -ENOMEM) with spi and, when the data plane
+ * runs, installs the home address's route and proxy ARP entry (new binding, restored binding)
+ * and sends a gratuitous ARP; a moved binding keeps them. */
+int had_binding_attach(struct had *h, struct binding *b, uint32_t spi);
+/* Undoes attach before b leaves the cache (deregistration, delete, expiry, shutdown): removes
+ * the route and proxy ARP entry and frees b->user.  Safe on a binding never attached. */
+void had_binding_gone(struct had *h, struct binding *b);
+/* The binding's counters, or NULL when it was never attached. */
+const struct had_bstats *had_binding_stats(const struct binding *b);
+/* Opens the TUN device, the raw socket (protocol 4), netlink, proxy ARP on the home link, sets
+ * h->send_data, and installs the bound home addresses (restored from the snapshot).  No-op when
+ * dataplane.enabled is false.  Errors: negative errno (logged). */
+int had_dp_open(struct had *h);
+/* Closes what had_dp_open opened (call after the bindings are gone). */
+void had_dp_close(struct had *h);
+/* Test / embedding entry: uses ops instead of sockets and sets h->send_data. */
+void had_dp_init_ops(struct had *h, const struct had_dp_ops *ops);
+/* One IPv4 packet captured on the TUN device (borrowed): looked up by destination, queued on
+ * the binding's current path and drained.  Never fails: drops are counted. */
+void had_dp_from_tun(struct had *h, const uint8_t *pkt, size_t len, uint64_t now);
+/* One datagram of the raw protocol-4 socket (borrowed, IPv4 header included): a reverse-
+ * tunnelled packet of a bound mobile is decapsulated and delivered.  Drops are counted. */
+void had_dp_from_raw(struct had *h, const uint8_t *pkt, size_t len);
+/* h->send_data: encapsulates inner (an IPv4 datagram) to dst's address and transmits it. */
+int had_dp_send_data(void *arg, const struct roam_sockaddr *dst, const void *inner, size_t len);
+/* Drains every binding's current path; returns how many still hold items. */
+size_t had_dp_drain_all(struct had *h);
 
 /* ctl.c */
 int had_ctl_register(struct had *h);

@@ -76,10 +76,23 @@ static int had_reload(void *arg, const char *config, char *err, size_t errlen)
 	KEEP(advert.enabled);
 	KEEP(advert.interface);
 	KEEP(fifo_items);
+	if (old.dataplane.enabled != h->conf.dataplane.enabled ||
+	    strcmp(old.dataplane.tun, h->conf.dataplane.tun) != 0 ||
+	    strcmp(old.dataplane.interface, h->conf.dataplane.interface) != 0 ||
+	    !roam_ipaddr_eq(&old.dataplane.source, &h->conf.dataplane.source) ||
+	    old.dataplane.tun_mtu != h->conf.dataplane.tun_mtu ||
+	    old.dataplane.gratuitous_arp != h->conf.dataplane.gratuitous_arp)
+		log_warnx("reload: dataplane changes other than ttl take effect at the next restart");
+	{
+		uint32_t ttl = h->conf.dataplane.ttl;
+		KEEP(dataplane);
+		h->conf.dataplane.ttl = ttl;
+	}
 #undef KEEP
 	had_conf_free(&old);
 	if (!h->debug)
 		log_setlevel((enum log_level)h->conf.log_level);
+	had_adv_reconf(h);
 	had_store_snap_start(h);
 	had_store_cap(h, roam_mono_ms());
 	log_info("reloaded: %zu mobile SAs, %zu FA SAs, %zu bindings kept, %s", h->nsas, h->nfas,
@@ -104,8 +117,9 @@ static void had_shutdown(void *arg)
 	roam_udp_close(h->udp, NULL);
 	h->udp = NULL;
 	h->ctl = NULL;
-	had_store_destroy(h);
+	had_store_destroy(h); /* removes the routes and proxy ARP entries of the bindings */
 	h->store_ready = false;
+	had_dp_close(h);
 }
 
 static int had_load(void *arg, const struct roam_args *args)
@@ -146,7 +160,7 @@ static int had_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
 	}
 	h->store_ready = true;
 	had_store_load(h, roam_wall_ms(), roam_mono_ms());
-	if ((r = udp_open(h)) < 0 || (r = had_adv_open(h)) < 0)
+	if ((r = udp_open(h)) < 0 || (r = had_adv_open(h)) < 0 || (r = had_dp_open(h)) < 0)
 		return r;
 	if ((r = had_store_snap_start(h)) < 0)
 		log_warnx("snapshot timer: %s", uv_strerror(r));

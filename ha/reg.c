@@ -11,21 +11,17 @@
  * BINDING_MOVE_SYNC, the reply goes to the requester (the new FA), then a deregistration reply
  * (code 0, lifetime 0, Identification mip4_id_dereg(request)) is queued as a control item on the
  * old path's FIFO, behind whatever that FIFO holds, and the FIFO is drained at once: data items
- * through h->send_data (the data plane's hook, next release), control items through the UDP
- * 434 socket to the old care-of address, port 434.  Without a data plane the FIFO holds nothing
- * else, so the deregistration reply leaves immediately; a send refused with -EAGAIN leaves the
- * item at the head and the drain timer retries every 10 ms, in order.  With `synchronized: false` the move is BINDING_MOVE_FLUSH and no
+ * through h->send_data (the data plane, dataplane.c: IP-in-IP to the old care-of address),
+ * control items through the UDP 434 socket to the old care-of address, port 434.  Without a
+ * data plane the FIFO holds nothing else, so the deregistration reply leaves immediately; a
+ * send refused with -EAGAIN leaves the item at the head and the drain timer retries every
+ * 10 ms, in order.  With `synchronized: false` the move is BINDING_MOVE_FLUSH and no
  * deregistration reply is sent (plain RFC 5944). */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "had.h"
-
-uint32_t had_binding_spi(const struct binding *b)
-{
-	return (uint32_t)(uintptr_t)b->user;
-}
 
 static void drop(struct had *h, uint64_t *counter, const struct roam_sockaddr *src,
 		 const char *why)
@@ -323,7 +319,7 @@ void had_reg_input(struct had *h, const uint8_t *data, size_t len,
 		/* With S set, lifetime 0 for another care-of address leaves the binding alone. */
 		if (b && !((m.flags & MIP4_REQ_S) && !roam_ipaddr_eq(&b->cur.coa, &coa) &&
 			   m.coa.s_addr != m.home.s_addr)) {
-			binding_remove(&h->bc, b);
+			had_binding_remove(h, b);
 			h->stats.deregistered++;
 			log_info("%s deregistered", roam_ipaddr_fmt(&home, hb, sizeof(hb)));
 		}
@@ -352,9 +348,14 @@ void had_reg_input(struct had *h, const uint8_t *data, size_t len,
 		     m.id, sa, fa);
 		return;
 	}
+	if (had_binding_attach(h, b, sa->spi) < 0) {
+		if (!existed)
+			had_binding_remove(h, b);
+		deny(h, src, &m, MIP4_CODE_HA_RESOURCES, m.id, sa, fa);
+		return;
+	}
 	b->last_id = m.id;
 	b->flags = m.flags;
-	b->user = (void *)(uintptr_t)sa->spi;
 	h->stats.accepted++;
 	if (!existed)
 		h->stats.created++;

@@ -7,11 +7,6 @@
 
 #include "had.h"
 
-static enum auth_alg alg_of(int a)
-{
-	return a == HAD_ALG_KEYED_MD5 ? AUTH_ALG_KEYED_MD5 : AUTH_ALG_HMAC_MD5;
-}
-
 void had_sa_free(struct had *h)
 {
 	for (size_t i = 0; i < h->nsas; i++)
@@ -39,7 +34,7 @@ int had_sa_build(struct had *h)
 	for (size_t i = 0; i < c->nmobiles; i++) {
 		const struct had_conf_mobile *m = &c->mobiles[i];
 		struct had_sa *s = &sas[i];
-		int r = auth_key_set(&s->key, alg_of(m->algorithm), m->key.data, m->key.len);
+		int r = mip4_sa_key_set(&s->key, m->algorithm, m->key.data, m->key.len);
 		if (r < 0)
 			goto bad;
 		s->spi = m->spi;
@@ -56,7 +51,7 @@ int had_sa_build(struct had *h)
 	}
 	for (size_t i = 0; i < c->nfas; i++) {
 		const struct had_conf_fa *f = &c->foreign_agents[i];
-		int r = auth_key_set(&fas[i].key, alg_of(f->algorithm), f->key.data, f->key.len);
+		int r = mip4_sa_key_set(&fas[i].key, f->algorithm, f->key.data, f->key.len);
 		if (r < 0)
 			goto bad;
 		fas[i].addr = f->address;

@@ -12,6 +12,7 @@ static void binding_expired(struct binding *b, void *arg)
 	char hb[ROAM_ADDRSTRLEN];
 	log_info("binding of %s expired", roam_ipaddr_fmt(&b->home, hb, sizeof(hb)));
 	h->stats.bindings_expired++;
+	had_binding_gone(h, b);
 	binding_free(b);
 }
 
@@ -36,6 +37,12 @@ int had_store_init(struct had *h, uint64_t now)
 	return 0;
 }
 
+static int gone_one(struct binding *b, void *arg)
+{
+	had_binding_gone(arg, b);
+	return 0;
+}
+
 void had_store_destroy(struct had *h)
 {
 	if (h->loop && !uv_is_closing((uv_handle_t *)&h->expiry_timer)) {
@@ -44,6 +51,7 @@ void had_store_destroy(struct had *h)
 		uv_timer_stop(&h->drain_timer);
 		uv_close((uv_handle_t *)&h->drain_timer, NULL);
 	}
+	binding_foreach(&h->bc, gone_one, h); /* routes, proxy ARP entries, b->user */
 	binding_cache_destroy(&h->bc);
 }
 
@@ -222,10 +230,14 @@ static int load_one(void *arg, uint16_t type, struct rbuf *body)
 	b->lifetime_s = life == 0xffff ? (uint16_t)(max_ms / 1000) : life;
 	b->expires_ms = c->now + left;
 	table_set_expiry(&h->bc.t, &b->node, b->expires_ms);
+	if (had_binding_attach(h, b, spi) < 0) {
+		had_binding_remove(h, b);
+		h->stats.snapshot_skipped++;
+		return 0;
+	}
 	b->last_id = last_id;
 	b->flags = flags;
 	b->moves = moves;
-	b->user = (void *)(uintptr_t)spi;
 	b->created_ms = c->now - (c->wall > created ? c->wall - created : 0);
 	h->stats.snapshot_loaded++;
 	return 0;

@@ -4,7 +4,11 @@
  * and prints it decoded as one JSON object per line.  Options make it misbehave on purpose
  * (wrong key, unknown SPI, replayed bytes, stale Identification, garbage), wait for the
  * synchronized handoff's deregistration reply on the old care-of address, or send many
- * registrations at a rate and report replies per second (load generator). */
+ * registrations at a rate and report replies per second (load generator).  Playing a mobile
+ * behind a foreign agent (fad): -s names the FA's care-of address, --ha the home agent,
+ * --mn-fa-spi / --mn-fa-key add the MN-FA authenticator, --lport fixes the source port (where
+ * the old FA relays the deregistration reply), and `fbu` sends an RFC 4988 Fast Binding Update
+ * with the MN-PAR authenticator and waits for the FBAck. */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -29,12 +33,21 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  register HOME COA LIFETIME   register HOME at COA for LIFETIME seconds\n"
 		"  deregister HOME              lifetime 0, care-of address = HOME\n"
+		"  fbu HOME PREV_FA NEW_COA LIFETIME\n"
+		"                               RFC 4988 Fast Binding Update to the previous FA\n"
+		"                               (via -s: the previous FA, or the new FA relaying it),\n"
+		"                               MN-PAR authenticator under --mn-fa-spi/--mn-fa-key;\n"
+		"                               waits for the FBAck\n"
 		"options:\n"
 		"  --alg ALG          hmac-md5 (default) or keyed-md5\n"
 		"  --ha ADDR          Home Agent field (default: the server address)\n"
 		"  --flags LIST       request flags, comma separated: S,B,D,M,G,T\n"
 		"  -w MS              wait this long for a reply (default 2000)\n"
 		"  --local ADDR       send from this address (e.g. to play a foreign agent)\n"
+		"  --lport PORT       send from this UDP port (default: ephemeral)\n"
+		"  --mn-fa-spi N --mn-fa-key HEX   add an MN-FA authenticator (registering via a\n"
+		"                     foreign agent that has an SA with the mobile); also the\n"
+		"                     MN-PAR key of fbu\n"
 		"  --fa-spi N --fa-key HEX   add an FA-HA authenticator (as a foreign agent)\n"
 		"  --wrong-key        sign with a corrupted key (expect 131)\n"
 		"  --unknown-spi      use an SPI the home agent does not know (expect 131)\n"
@@ -67,6 +80,13 @@ struct opts {
 	struct roam_key fa_key;
 	int have_fa;
 	const char *fa_keyhex;
+	uint16_t lport;
+	uint32_t mnfa_spi;
+	struct roam_key mnfa_key;
+	int have_mnfa;
+	const char *mnfa_keyhex;
+	int fbu;
+	struct in_addr prev_fa;
 	int wrong_key, unknown_spi, replay;
 	long stale;
 	long garbage;
@@ -128,22 +148,33 @@ static int build_request(const struct opts *o, struct wbuf *w, struct in_addr ho
 {
 	struct mip4_msg m;
 	memset(&m, 0, sizeof(m));
-	m.type = MIP4_MSG_REG_REQUEST;
+	m.type = o->fbu ? MIP4_MSG_FBU : MIP4_MSG_REG_REQUEST;
 	m.flags = o->flags;
 	m.lifetime = lifetime;
 	m.home = home;
-	m.ha = o->ha;
+	m.ha = o->fbu ? o->prev_fa : o->ha;
 	m.coa = coa;
 	m.id = id;
 	m.has_id = 1;
 	int r = mip4_msg_encode(w, &m);
 	if (r < 0)
 		return r;
+	if (o->fbu) {
+		struct roam_key pk = o->mnfa_key;
+		if (o->wrong_key)
+			pk.bytes[0] ^= 0x5a;
+		if ((r = mip4_auth_append(w, 0, MIP4_AUTH_MN_PAR, o->mnfa_spi, &pk)) < 0)
+			return r;
+		return w->err ? -ENOBUFS : 0;
+	}
 	struct roam_key k = o->key;
 	if (o->wrong_key)
 		k.bytes[0] ^= 0x5a;
 	uint32_t spi = o->unknown_spi ? o->spi ^ 0x80000000u : o->spi;
 	if ((r = mip4_auth_append(w, 0, MIP4_AUTH_MN_HA, spi, &k)) < 0)
+		return r;
+	if (o->have_mnfa &&
+	    (r = mip4_auth_append(w, 0, MIP4_AUTH_MN_FA, o->mnfa_spi, &o->mnfa_key)) < 0)
 		return r;
 	if (o->have_fa && (r = mip4_auth_append(w, 0, MIP4_AUTH_FA_HA, o->fa_spi, &o->fa_key)) < 0)
 		return r;
@@ -169,11 +200,17 @@ static int print_reply(const struct opts *o, const uint8_t *p, size_t n, uint64_
 	if (m.auth[MIP4_AUTH_FA_HA].present)
 		faha = o->have_fa ? (mip4_auth_verify(p, &m, MIP4_AUTH_FA_HA, &o->fa_key) == 0 ?
 					     "valid" : "invalid") : "present";
-	printf("{\"via\":\"%s\",\"reply\":{\"type\":%u,\"type_name\":\"%s\",\"code\":%u,"
+	const char *mnfa = "absent";
+	enum mip4_auth_kind fk = m.type == MIP4_MSG_FBACK ? MIP4_AUTH_MN_PAR : MIP4_AUTH_MN_FA;
+	if (m.auth[fk].present)
+		mnfa = o->have_mnfa ? (mip4_auth_verify(p, &m, fk, &o->mnfa_key) == 0 ? "valid"
+										    : "invalid")
+				    : "present";
+	printf("{\"via\":\"%s\",\"reply\":{\"mn_fa\":\"%s\",\"type\":%u,\"type_name\":\"%s\",\"code\":%u,"
 	       "\"code_name\":\"%s\",\"accepted\":%s,\"lifetime\":%u,\"home\":\"%s\",\"ha\":\"%s\","
 	       "\"id\":\"%016llx\",\"request_id\":\"%016llx\",\"id_match\":%d,\"mn_ha\":\"%s\","
 	       "\"mn_ha_spi\":%u,\"fa_ha\":\"%s\",\"len\":%zu}}\n",
-	       via, m.type, mip4_msg_name(m.type), m.code, mip4_code_name(m.code),
+	       via, mnfa, m.type, mip4_msg_name(m.type), m.code, mip4_code_name(m.code),
 	       mip4_code_accepted(m.code) ? "true" : "false", m.lifetime,
 	       in4_fmt(m.home, b1, sizeof(b1)), in4_fmt(m.ha, b2, sizeof(b2)),
 	       (unsigned long long)m.id, (unsigned long long)req_id, mip4_id_match(m.id, req_id),
@@ -295,7 +332,8 @@ int main(int argc, char **argv)
 	o.timeout_ms = 2000;
 	o.alg = AUTH_ALG_HMAC_MD5;
 	enum { O_SPI = 256, O_ALG, O_HA, O_FLAGS, O_LOCAL, O_FASPI, O_FAKEY, O_WRONG, O_UNKSPI,
-	       O_REPLAY, O_STALE, O_GARBAGE, O_DRR, O_COUNT, O_RATE };
+	       O_REPLAY, O_STALE, O_GARBAGE, O_DRR, O_COUNT, O_RATE, O_LPORT, O_MNFASPI,
+	       O_MNFAKEY };
 	static const struct option lo[] = {
 		{ "spi", required_argument, NULL, O_SPI },
 		{ "alg", required_argument, NULL, O_ALG },
@@ -312,6 +350,9 @@ int main(int argc, char **argv)
 		{ "drr", required_argument, NULL, O_DRR },
 		{ "count", required_argument, NULL, O_COUNT },
 		{ "rate", required_argument, NULL, O_RATE },
+		{ "lport", required_argument, NULL, O_LPORT },
+		{ "mn-fa-spi", required_argument, NULL, O_MNFASPI },
+		{ "mn-fa-key", required_argument, NULL, O_MNFAKEY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -393,6 +434,17 @@ int main(int argc, char **argv)
 			break;
 		case O_COUNT: o.count = strtol(optarg, NULL, 10); break;
 		case O_RATE: o.rate = strtod(optarg, NULL); break;
+		case O_LPORT: {
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || v < 1 || v > 65535) {
+				fprintf(stderr, "mipc: --lport: 1..65535\n");
+				return EXIT_USAGE;
+			}
+			o.lport = (uint16_t)v;
+			break;
+		}
+		case O_MNFASPI: o.mnfa_spi = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case O_MNFAKEY: o.mnfa_keyhex = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -401,7 +453,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	int fd = open_sock(&o, &o.local, 0);
+	struct roam_ipaddr any4;
+	memset(&any4, 0, sizeof(any4));
+	any4.family = AF_INET;
+	int fd = open_sock(&o, o.local.family ? &o.local : (o.lport ? &any4 : NULL), o.lport);
 	if (fd < 0) {
 		fprintf(stderr, "mipc: socket: %s\n", strerror(-fd));
 		return EXIT_ERR;
@@ -447,6 +502,14 @@ int main(int argc, char **argv)
 		}
 		o.have_fa = 1;
 	}
+	if (o.mnfa_keyhex) {
+		if (auth_key_from_hex(&o.mnfa_key, AUTH_ALG_HMAC_MD5, o.mnfa_keyhex) < 0 ||
+		    o.mnfa_spi < 256) {
+			fprintf(stderr, "mipc: --mn-fa-key/--mn-fa-spi: bad key or SPI\n");
+			return EXIT_USAGE;
+		}
+		o.have_mnfa = 1;
+	}
 	if (!o.have_ha)
 		o.ha = o.server.sin.sin_addr;
 
@@ -468,6 +531,18 @@ int main(int argc, char **argv)
 		}
 		coa = home;
 		lifetime = 0;
+	} else if (!strcmp(cmd, "fbu") && argc - optind == 5) {
+		long l = strtol(argv[optind + 4], &end, 10);
+		if (parse_in4(argv[optind + 1], &home) < 0 ||
+		    parse_in4(argv[optind + 2], &o.prev_fa) < 0 ||
+		    parse_in4(argv[optind + 3], &coa) < 0 || *end || l < 0 || l > 65535 ||
+		    !o.have_mnfa) {
+			fprintf(stderr, "mipc: fbu HOME PREV_FA NEW_COA LIFETIME (needs --mn-fa-spi "
+					"and --mn-fa-key)\n");
+			return EXIT_USAGE;
+		}
+		lifetime = (uint16_t)l;
+		o.fbu = 1;
 	} else {
 		usage(stderr);
 		return EXIT_USAGE;

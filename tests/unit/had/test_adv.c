@@ -20,7 +20,7 @@ Test(adv, advertisement_decodes)
 {
 	struct had h;
 	load(&h, "");
-	h.adv_seq = 7;
+	h.adv.seq = 7;
 	uint8_t buf[128];
 	struct wbuf w;
 	wbuf_init_fixed(&w, buf, sizeof(buf));

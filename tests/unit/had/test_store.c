@@ -50,7 +50,7 @@ static struct binding *add(struct had *h, const char *home, const char *coa, uin
 	cr_assert_eq(binding_update(&h->bc, &a, &c, life, now0, BINDING_MOVE_SYNC, &b), 0);
 	b->last_id = id;
 	b->flags = flags;
-	b->user = (void *)(uintptr_t)1000;
+	cr_assert_eq(had_binding_attach(h, b, 1000), 0);
 	return b;
 }
 

@@ -1,0 +1,158 @@
+/* fad.yaml schema (fad.yaml(5)). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fad.h"
+
+static const char *const fad_rt_names[] = { "off", "on", "mandatory", NULL };
+static const char *const fad_log_levels[] = { "error", "warning", "info", "debug", NULL };
+
+static const struct conf_field fad_cell_fields[] = {
+	CONF_STRING("interface", struct fad_conf_cell, interface, .flags = CONF_F_REQUIRED,
+		    .umax = 15, .help = "cell link interface"),
+	CONF_ADDR("care_of", struct fad_conf_cell, care_of, .flags = CONF_F_REQUIRED | CONF_F_V4,
+		  .help = "care-of address advertised on this cell (an address of fad)"),
+};
+static const struct conf_schema fad_cell_schema = CONF_SCHEMA(struct fad_conf_cell,
+							      fad_cell_fields);
+
+static const struct conf_field fad_ha_fields[] = {
+	CONF_STRING("name", struct fad_conf_ha, name, .umax = 63, .help = "label for logs"),
+	CONF_ADDR("address", struct fad_conf_ha, address, .flags = CONF_F_REQUIRED | CONF_F_V4,
+		  .help = "the home agent's address"),
+	CONF_UINT("spi", struct fad_conf_ha, spi, .flags = CONF_F_REQUIRED, .umin = 256,
+		  .umax = UINT32_MAX, .help = "SPI of the FA-HA security association"),
+	CONF_SECRET("key", struct fad_conf_ha, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
+		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "hex key, inline or file:/path"),
+	CONF_ENUM("algorithm", struct fad_conf_ha, algorithm, mip4_sa_algorithms,
+		  .dflt = "hmac-md5", .help = "hmac-md5 or keyed-md5"),
+};
+static const struct conf_schema fad_ha_schema = CONF_SCHEMA(struct fad_conf_ha, fad_ha_fields);
+
+static const struct conf_field fad_mobile_fields[] = {
+	CONF_STRING("name", struct fad_conf_mobile, name, .umax = 63, .help = "label for logs"),
+	CONF_ADDR("home", struct fad_conf_mobile, home, .flags = CONF_F_REQUIRED | CONF_F_V4,
+		  .help = "the mobile's home address"),
+	CONF_UINT("spi", struct fad_conf_mobile, spi, .flags = CONF_F_REQUIRED, .umin = 256,
+		  .umax = UINT32_MAX, .help = "SPI of the MN-FA (and MN-PAR) security association"),
+	CONF_SECRET("key", struct fad_conf_mobile, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
+		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "hex key, inline or file:/path"),
+	CONF_ENUM("algorithm", struct fad_conf_mobile, algorithm, mip4_sa_algorithms,
+		  .dflt = "hmac-md5", .help = "hmac-md5 or keyed-md5"),
+};
+static const struct conf_schema fad_mobile_schema = CONF_SCHEMA(struct fad_conf_mobile,
+								fad_mobile_fields);
+
+static const struct conf_field fad_advert_fields[] = {
+	CONF_BOOL("enabled", struct fad_conf_advert, enabled, .dflt = "true",
+		  .help = "send agent advertisements on the cells"),
+	CONF_DURATION("interval", struct fad_conf_advert, interval, .dflt = "1s", .umin = 100,
+		      .umax = 3600000, .help = "advertisement period (jittered +-25%)"),
+	CONF_DURATION("lifetime", struct fad_conf_advert, lifetime, .dflt = "3s", .umin = 1000,
+		      .umax = 65535000, .help = "ICMP advertisement lifetime"),
+};
+static const struct conf_schema fad_advert_schema = CONF_SCHEMA(struct fad_conf_advert,
+								fad_advert_fields);
+
+static int fad_conf_check(const void *obj, const char **key, char *msg, size_t msglen)
+{
+	const struct fad_conf *c = obj;
+	for (size_t i = 0; i < c->ncells; i++)
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(c->cells[i].interface, c->cells[j].interface) == 0) {
+				*key = "cells";
+				snprintf(msg, msglen, "cells[%zu] and cells[%zu] use interface %s", j,
+					 i, c->cells[i].interface);
+				return -1;
+			}
+		}
+	for (size_t i = 0; i < c->nhas; i++)
+		for (size_t j = 0; j < i; j++)
+			if (roam_ipaddr_eq(&c->home_agents[i].address, &c->home_agents[j].address)) {
+				*key = "home_agents";
+				snprintf(msg, msglen, "home_agents[%zu] and [%zu] have the same address",
+					 j, i);
+				return -1;
+			}
+	for (size_t i = 0; i < c->nmobiles; i++)
+		for (size_t j = 0; j < i; j++)
+			if (roam_ipaddr_eq(&c->mobiles[i].home, &c->mobiles[j].home)) {
+				*key = "mobiles";
+				snprintf(msg, msglen, "mobiles[%zu] and [%zu] have the same home address",
+					 j, i);
+				return -1;
+			}
+	if (c->max_lifetime / 1000 > 0xfffe) {
+		*key = "max_lifetime";
+		snprintf(msg, msglen, "at most 65534s");
+		return -1;
+	}
+	return 0;
+}
+
+static const struct conf_field fad_fields[] = {
+	CONF_ADDR("listen", struct fad_conf, listen, .flags = CONF_F_V4, .dflt = "0.0.0.0",
+		  .help = "address the UDP socket binds (must receive from the cells and the HAs)"),
+	CONF_UINT("port", struct fad_conf, port, .dflt = "434", .umin = 1, .umax = 65535,
+		  .help = "UDP port"),
+	CONF_PATH("control_socket", struct fad_conf, control_socket, .flags = CONF_F_ABSOLUTE,
+		  .dflt = "/run/roam/fad.sock", .help = "control socket path"),
+	CONF_STRING("snapshot", struct fad_conf, snapshot, .dflt = "/var/lib/roam/fad.snap",
+		    .umax = 4095, .help = "visitor list snapshot file; empty: none"),
+	CONF_DURATION("snapshot_interval", struct fad_conf, snapshot_interval, .dflt = "30s",
+		      .umin = 1000, .umax = 86400000, .help = "how often the snapshot is written"),
+	CONF_DURATION("max_lifetime", struct fad_conf, max_lifetime, .dflt = "1800s",
+		      .umin = 1000, .umax = 65534000,
+		      .help = "registration lifetime advertised; longer requests get 69"),
+	CONF_DURATION("relay_timeout", struct fad_conf, relay_timeout, .dflt = "7s", .umin = 100,
+		      .umax = 600000, .help = "pending registration without reply: 78"),
+	CONF_DURATION("fbu_max_lifetime", struct fad_conf, fbu_max_lifetime, .dflt = "10s",
+		      .umin = 1000, .umax = 3600000, .help = "longest FBU forwarding time (69 above)"),
+	CONF_DURATION("replay_tolerance", struct fad_conf, replay_tolerance, .dflt = "7s",
+		      .umin = 1000, .umax = 3600000, .help = "FBU Identification tolerance"),
+	CONF_UINT("max_visitors", struct fad_conf, max_visitors, .dflt = "10000", .umin = 1,
+		  .umax = 10000000, .help = "visitor list capacity (66 and busy bit beyond)"),
+	CONF_BOOL("synchronized", struct fad_conf, synchronized, .dflt = "true",
+		  .help = "synchronized handoff: accept FBUs (false: plain RFC 5944)"),
+	CONF_BOOL("require_mn_fa", struct fad_conf, require_mn_fa, .dflt = "false",
+		  .help = "deny (67) mobiles without an MN-FA security association"),
+	CONF_BOOL("known_home_agents_only", struct fad_conf, known_home_agents_only,
+		  .dflt = "false", .help = "deny (65) registrations to unconfigured home agents"),
+	CONF_ENUM("reverse_tunnel", struct fad_conf, reverse_tunnel, fad_rt_names, .dflt = "on",
+		  .help = "off (74 on T), on, mandatory (75 without T)"),
+	CONF_UINT("fifo_items", struct fad_conf, fifo_items, .dflt = "1024", .umin = 1,
+		  .umax = 1000000, .help = "bound of each visitor's FIFO"),
+	CONF_MAP("advert", struct fad_conf, advert, &fad_advert_schema,
+		 .help = "agent advertisements"),
+	CONF_STRING("user", struct fad_conf, user, .dflt = "", .umax = 64,
+		    .help = "run as this user after start-up; empty: stay"),
+	CONF_ENUM("log_level", struct fad_conf, log_level, fad_log_levels, .dflt = "info",
+		  .help = "error, warning, info or debug"),
+	CONF_LIST("cells", struct fad_conf, cells, ncells, &fad_cell_schema,
+		  .flags = CONF_F_REQUIRED, .umin = 1, .umax = FAD_MAX_CELLS,
+		  .help = "cell interfaces with their care-of address"),
+	CONF_LIST("home_agents", struct fad_conf, home_agents, nhas, &fad_ha_schema,
+		  .dflt = "[]", .umax = 100000, .help = "FA-HA security associations"),
+	CONF_LIST("mobiles", struct fad_conf, mobiles, nmobiles, &fad_mobile_schema,
+		  .dflt = "[]", .umax = 1000000, .help = "MN-FA security associations"),
+};
+
+const struct conf_schema fad_conf_schema = CONF_SCHEMA(struct fad_conf, fad_fields,
+						       .check = fad_conf_check);
+
+int fad_conf_load(struct fad_conf *c, const char *path, int print, char *err, size_t errlen)
+{
+	return conf_load_report(path, NULL, &fad_conf_schema, c,
+				print ? CONF_REPORT_STDERR : CONF_REPORT_LOG, err, errlen);
+}
+
+int fad_conf_load_string(struct fad_conf *c, const char *text, char *err, size_t errlen)
+{
+	return conf_load_report("fad.yaml", text, &fad_conf_schema, c, CONF_REPORT_LOG, err, errlen);
+}
+
+void fad_conf_free(struct fad_conf *c)
+{
+	conf_free(&fad_conf_schema, c);
+}

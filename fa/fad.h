@@ -1,0 +1,321 @@
+/* fad: the Mobile IPv4 foreign agent (RFC 5944 3.7; docs/protocols/mipv4.md; fad(8)).
+ *
+ * This is the control plane: agent advertisements on each cell (adv.c, with the shared
+ * roam/mip4_agent.h advertiser), the registration relay between the mobiles on the cells and
+ * their home agents over UDP 434 (relay.c), the Fast Binding Update of RFC 4988 for the
+ * synchronized handoff (fbu.c), the security associations (sa.c), the visitor list with its
+ * expiry and snapshots (visitor.c), the control commands (ctl.c), the fad.yaml schema (conf.c)
+ * and main.c (argv, config, loop).
+ *
+ * The visitor list is a roam/binding.h cache keyed by home address: each visitor's current
+ * path is the delivery FIFO towards the mobile (care-of field = the home address itself: the
+ * mobile is on a cell of ours), or, after an accepted FBU, the forwarding path towards the new
+ * care-of address (BINDING_MOVE_FORWARD).  Replies from the home agent for a visitor go
+ * through that FIFO as control items, so that once the data plane (next release) queues the
+ * decapsulated data in the same FIFO a deregistration reply cannot overtake data that arrived
+ * before it.  Until then data items are dropped and counted (drop_no_dataplane).
+ *
+ * All state lives in one struct fad, passed explicitly. */
+#ifndef FAD_H
+#define FAD_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "roam/addr.h"
+#include "roam/auth.h"
+#include "roam/binding.h"
+#include "roam/conf.h"
+#include "roam/ctl.h"
+#include "roam/daemon.h"
+#include "roam/log.h"
+#include "roam/mip4.h"
+#include "roam/mip4_agent.h"
+#include "roam/snapshot.h"
+#include "roam/stats.h"
+#include "roam/udp.h"
+
+#define FAD_SNAP_KIND "fad/1"
+#define FAD_SNAP_VISITOR 1 /* snapshot record type: one visitor */
+#define FAD_MAX_MSG 1400   /* largest message fad relays or builds */
+#define FAD_MAX_CELLS 64
+
+/* ---- configuration (conf.c; fad.yaml(5)) ---- */
+
+enum fad_rt { FAD_RT_OFF = 0, FAD_RT_ON = 1, FAD_RT_MANDATORY = 2 };
+
+struct fad_conf_cell {
+	char *interface;             /* cell link */
+	struct roam_ipaddr care_of;  /* care-of address advertised there (an address of fad) */
+};
+
+struct fad_conf_ha {
+	char *name;
+	struct roam_ipaddr address;  /* home agent address */
+	uint32_t spi;                /* FA-HA SA */
+	struct conf_bytes key;
+	int algorithm;               /* index in mip4_sa_algorithms */
+};
+
+struct fad_conf_mobile {
+	char *name;
+	struct roam_ipaddr home;     /* the mobile's home address */
+	uint32_t spi;                /* MN-FA SA (also MN-PAR for its FBUs) */
+	struct conf_bytes key;
+	int algorithm;
+};
+
+struct fad_conf_advert {
+	bool enabled;
+	uint32_t interval;           /* ms */
+	uint32_t lifetime;           /* ms, whole seconds on the wire */
+};
+
+struct fad_conf {
+	struct roam_ipaddr listen;   /* UDP bind address */
+	uint16_t port;
+	char *control_socket;
+	char *snapshot;              /* empty: no snapshots */
+	uint32_t snapshot_interval;  /* ms */
+	uint32_t max_lifetime;       /* ms: advertised registration lifetime; 69 above it */
+	uint32_t relay_timeout;      /* ms: pending registration without reply -> 78 */
+	uint32_t fbu_max_lifetime;   /* ms: longest forwarding an FBU may ask; 69 above */
+	uint32_t replay_tolerance;   /* ms: FBU Identification tolerance */
+	uint32_t max_visitors;       /* 66 beyond, B bit in the advertisements */
+	bool synchronized;           /* accept FBUs (false: plain RFC 5944, FBU refused 65) */
+	bool require_mn_fa;          /* 67 for a mobile without an MN-FA SA */
+	bool known_home_agents_only; /* 65 for a home agent without an FA-HA SA */
+	int reverse_tunnel;          /* enum fad_rt */
+	uint32_t fifo_items;
+	struct fad_conf_advert advert;
+	char *user;
+	int log_level;
+	struct fad_conf_cell *cells;
+	size_t ncells;
+	struct fad_conf_ha *home_agents;
+	size_t nhas;
+	struct fad_conf_mobile *mobiles;
+	size_t nmobiles;
+};
+
+extern const struct conf_schema fad_conf_schema;
+
+/* Loads and checks path into *c; every error printed (print) or logged; *c untouched on error.
+ * err (may be NULL) receives the first error line. */
+int fad_conf_load(struct fad_conf *c, const char *path, int print, char *err, size_t errlen);
+/* Same from a string (tests). */
+int fad_conf_load_string(struct fad_conf *c, const char *text, char *err, size_t errlen);
+void fad_conf_free(struct fad_conf *c);
+
+/* ---- security associations (sa.c) ---- */
+
+struct fad_ha_sa {
+	struct in_addr addr;
+	uint32_t spi;
+	char name[64];
+	struct roam_key key;
+};
+
+struct fad_mn_sa {
+	struct in_addr home;
+	uint32_t spi;
+	char name[64];
+	struct roam_key key;
+	struct replay_ts replay;     /* FBU Identifications (NTP units) */
+};
+
+/* ---- visitors (visitor.c) ---- */
+
+enum fad_vstate {
+	FAD_V_PENDING = 0,    /* first request relayed, no reply yet */
+	FAD_V_REGISTERED,     /* accepted by the home agent */
+	FAD_V_FORWARDING,     /* accepted FBU: the mobile moved on, its traffic goes to fwd_coa */
+};
+const char *fad_vstate_name(enum fad_vstate s);
+
+/* The request relayed and not answered yet. */
+struct fad_pending {
+	bool active;
+	uint64_t id;
+	uint16_t lifetime;          /* requested */
+	uint8_t flags;
+	struct in_addr ha, coa;
+	struct roam_sockaddr mn;    /* the mobile's source address and port */
+	int cell;                   /* index in fad.cells */
+	uint64_t deadline;          /* monotonic ms */
+};
+
+struct fad_visitor {
+	struct binding *b;          /* back pointer (b->user == this) */
+	enum fad_vstate state;
+	struct in_addr home, ha, coa;
+	struct roam_sockaddr mn;    /* where replies to the mobile go */
+	int cell;
+	uint8_t flags;              /* request flags of the registration (T ...) */
+	uint16_t granted;           /* lifetime granted by the home agent, s */
+	uint64_t reg_id;            /* Identification of the accepted registration */
+	uint64_t reg_expires;       /* monotonic ms; 0 while pending */
+	struct fad_pending pend;
+	/* forwarding (accepted FBU) */
+	struct in_addr fwd_coa;
+	uint64_t fwd_expires;
+	uint64_t fbu_id;
+	bool remove_when_drained;   /* the deregistration reply was queued: drop the visitor after */
+	/* new-FA role: where the mobile sent the FBU we relayed from (its FBAck goes there) */
+	bool has_fbu_mn;
+	struct roam_sockaddr fbu_mn;
+	int fbu_cell;
+};
+
+/* ---- counters ---- */
+
+#define FAD_CODE_MIN 64
+#define FAD_NCODES 25 /* reply codes 64..88 */
+#define FAD_HA_NCODES 12 /* 128..139 relayed from the home agent */
+
+struct fad_stats {
+	uint64_t rx_packets;
+	uint64_t rx_request, rx_reply, rx_fbu, rx_fback, rx_regional, rx_ro, rx_unknown_type;
+	uint64_t relayed_requests, relayed_replies, relayed_deregistrations;
+	uint64_t registered, refreshed, deregistered;
+	uint64_t denied[FAD_NCODES];          /* denials fad sent, per code 64..88 */
+	uint64_t ha_denied[FAD_HA_NCODES];    /* home agent denials relayed, per code 128..139 */
+	uint64_t ha_denied_other;
+	uint64_t drop_malformed, drop_must_understand, drop_not_cell, drop_unknown_visitor,
+		drop_unmatched_reply, drop_ha_auth, drop_from_stranger, drop_tx_error,
+		drop_no_dataplane;
+	uint64_t pending_timeouts, pending_replaced;
+	uint64_t drr_received, drr_relayed, drr_forwarded;
+	uint64_t fbu_accepted, fbu_refused, fbu_stranger, fbu_replay, fbu_relayed, fbu_cancelled;
+	uint64_t fback_sent, fback_relayed, fback_unknown;
+	uint64_t visitors_expired, visitors_deleted, forwarding_expired;
+	struct mip4_adv_counters adv;
+	uint64_t snapshot_saves, snapshot_failures, snapshot_loaded, snapshot_skipped;
+};
+
+/* Transmit hook for UDP 434 (the daemon's socket; a capture in tests): to dst from src
+ * (family 0: the kernel's choice) out of ifindex (0: routing's choice).  0 or -errno. */
+typedef int (*fad_send_fn)(void *arg, const struct roam_sockaddr *dst,
+			   const struct roam_ipaddr *src, int ifindex, const void *data,
+			   size_t len);
+/* Data-plane hook for a data item (or, while forwarding, any item) of a visitor's FIFO. */
+typedef int (*fad_data_fn)(void *arg, struct fad_visitor *v, const void *data, size_t len,
+			   int is_control);
+
+struct fad;
+struct fad_cell {
+	struct fad *fad;
+	int index;
+	char ifname[16];
+	int ifindex;                /* 0 until resolved (unit tests) */
+	struct in_addr coa;
+	struct mip4_advertiser adv;
+	uint64_t rx_requests;       /* per-cell counter (status) */
+};
+
+struct fad {
+	uv_loop_t *loop;            /* NULL in unit tests */
+	const char *config_path;
+	bool debug;
+	struct fad_conf conf;
+	struct fad_cell *cells;     /* fixed at start (cells need a restart to change) */
+	size_t ncells;
+	struct fad_ha_sa *has;
+	size_t nhas;
+	struct fad_mn_sa *mns;
+	size_t nmns;
+	struct binding_cache vl;    /* the visitor list */
+	bool store_ready;
+	uv_timer_t expiry_timer;
+	uv_timer_t drain_timer;
+	struct snap_timer snap;
+	struct roam_udp *udp;
+	fad_send_fn send;
+	void *send_arg;
+	/* Data plane (next release): delivery on the cell / re-tunnelling to the forwarding
+	 * care-of address.  While NULL, data items are dropped (drop_no_dataplane) and a control
+	 * item of a forwarding visitor is counted and dropped too. */
+	fad_data_fn send_data;
+	void *send_data_arg;
+	struct roam_ctl *ctl;
+	struct roam_daemon *daemon;
+	struct fad_stats stats;
+	struct stats_table stats_table;
+	struct log_ratelimit drop_rl;
+	uint64_t started_wall;
+};
+
+/* sa.c */
+/* Builds the SA tables from f->conf, keeping the FBU replay state of MN SAs whose SPI and key
+ * are unchanged.  -ENOMEM, -EINVAL. */
+int fad_sa_build(struct fad *f);
+void fad_sa_free(struct fad *f);
+struct fad_ha_sa *fad_ha_find(struct fad *f, struct in_addr ha);
+struct fad_mn_sa *fad_mn_find(struct fad *f, struct in_addr home);
+/* Cells from the config (ifindex resolved when resolve is set).  -ENOMEM, -ENODEV. */
+int fad_cells_build(struct fad *f, int resolve);
+void fad_cells_free(struct fad *f);
+/* Index of the cell with ifindex (or, with a single cell, any ifindex 0), -1 if none. */
+int fad_cell_by_ifindex(const struct fad *f, int ifindex);
+/* Index of the cell advertising care-of address a, -1 if none. */
+int fad_cell_by_coa(const struct fad *f, struct in_addr a);
+
+/* relay.c */
+/* Processes one UDP 434 datagram (borrowed) from src received on ifindex at monotonic now
+ * (ms) and NTP time ntp_now.  Never fails: drops and denials are counted. */
+void fad_input(struct fad *f, const uint8_t *data, size_t len, const struct roam_sockaddr *src,
+	       int ifindex, uint64_t now, uint64_t ntp_now);
+/* Sends a reply built by fad (denial or timeout) for request fields to the mobile. */
+void fad_deny(struct fad *f, const struct mip4_msg *req, const struct roam_sockaddr *mn,
+	      int cell, uint8_t code);
+/* Hands the items of v's FIFO to their destinations (mobile / data plane); removes v when
+ * its deregistration reply has left.  Returns 1 when items remain (socket full). */
+int fad_drain(struct fad *f, struct fad_visitor *v);
+size_t fad_drain_all(struct fad *f);
+/* Sends data to the mobile at mn on cell (from the cell's care-of address, out of its
+ * interface).  0 or -errno (counted). */
+int fad_send_mobile(struct fad *f, const struct roam_sockaddr *mn, int cell, const void *data,
+		    size_t len);
+/* Queues a control message (a copy of data) for the mobile on v's FIFO and drains it. */
+void fad_to_mobile(struct fad *f, struct fad_visitor *v, const void *data, size_t len,
+		   uint64_t now);
+
+/* fbu.c */
+void fad_fbu_input(struct fad *f, const uint8_t *data, size_t len, const struct mip4_msg *m,
+		   const struct roam_sockaddr *src, int cell, uint64_t now, uint64_t ntp_now);
+void fad_fback_input(struct fad *f, const uint8_t *data, size_t len, const struct mip4_msg *m,
+		     const struct roam_sockaddr *src);
+
+/* visitor.c */
+int fad_store_init(struct fad *f, uint64_t now);
+void fad_store_destroy(struct fad *f);
+struct fad_visitor *fad_visitor_find(struct fad *f, struct in_addr home);
+/* A new visitor in pending state (its FIFO towards the mobile).  -ENOMEM / -ENOBUFS (full). */
+int fad_visitor_new(struct fad *f, struct in_addr home, uint64_t now, struct fad_visitor **out);
+/* Removes v (and its queued items). */
+void fad_visitor_remove(struct fad *f, struct fad_visitor *v);
+/* Re-arms v's expiry after a state change: the earliest of its deadlines. */
+void fad_visitor_schedule(struct fad *f, struct fad_visitor *v, uint64_t now);
+/* Seconds left of v's registration (or forwarding) at now. */
+uint32_t fad_visitor_remaining(const struct fad_visitor *v, uint64_t now);
+size_t fad_visitor_count(const struct fad *f);
+/* Runs the deadlines due at now (pending timeouts -> 78, registration / forwarding expiry). */
+void fad_store_expire(struct fad *f, uint64_t now);
+void fad_store_rearm(struct fad *f, uint64_t now);
+int fad_store_save(void *arg);
+int fad_store_load(struct fad *f, uint64_t wall, uint64_t now);
+int fad_store_snap_start(struct fad *f);
+
+/* adv.c */
+/* Encodes cell's agent advertisement with sequence number seq into w. */
+int fad_adv_build(struct fad *f, int cell, uint16_t seq, struct wbuf *w);
+int fad_adv_open(struct fad *f);
+void fad_adv_close(struct fad *f);
+void fad_adv_reconf(struct fad *f);
+
+/* ctl.c */
+int fad_ctl_register(struct fad *f);
+void fad_status(void *arg, struct json_writer *w);
+
+#endif
