@@ -49,31 +49,14 @@ static const struct conf_schema lacd_lns_schema = CONF_SCHEMA(struct lacd_conf_l
 							      .check = lacd_lns_check);
 
 static const struct conf_field lacd_tunnel_fields[] = {
-	CONF_DURATION("hello_interval", struct lacd_conf_tunnel, hello_interval, .dflt = "60s",
-		      .umin = 1000, .umax = 3600000, .help = "HELLO after this much silence"),
-	CONF_UINT("receive_window", struct lacd_conf_tunnel, receive_window, .dflt = "8",
-		  .umin = 1, .umax = L2TP_CTRL_RXQ_MAX, .help = "our Receive Window Size"),
-	CONF_DURATION("retransmit_initial", struct lacd_conf_tunnel, retransmit_initial,
-		      .dflt = "1s", .umin = 100, .umax = 60000, .help = "first retransmission"),
-	CONF_DURATION("retransmit_max", struct lacd_conf_tunnel, retransmit_max, .dflt = "8s",
-		      .umin = 100, .umax = 600000, .help = "backoff cap"),
-	CONF_UINT("max_retries", struct lacd_conf_tunnel, max_retries, .dflt = "5", .umin = 1,
-		  .umax = 50, .help = "retransmissions before the tunnel is declared dead"),
-	CONF_DURATION("linger", struct lacd_conf_tunnel, linger, .dflt = "31s", .umin = 0,
-		      .umax = 600000, .help = "state kept after StopCCN to acknowledge it"),
-	CONF_DURATION("setup_timeout", struct lacd_conf_tunnel, setup_timeout, .dflt = "60s",
-		      .umin = 1000, .umax = 600000,
-		      .help = "SCCRQ..SCCRP and ICRQ..ICRP must complete within this"),
-	CONF_DURATION("idle_timeout", struct lacd_conf_tunnel, idle_timeout, .dflt = "10s",
+	L2TP_TUNNEL_CONF_FIELDS("SCCRQ..SCCRP and ICRQ..ICRP must complete within this",
+				"1024"),
+	CONF_DURATION("idle_timeout", struct l2tp_tunnel_conf, idle_timeout, .dflt = "10s",
 		      .umin = 0, .umax = 86400000,
 		      .help = "a tunnel whose last session ended is closed after this"),
-	CONF_UINT("max_tunnels", struct lacd_conf_tunnel, max_tunnels, .dflt = "1024", .umin = 1,
-		  .umax = 65535, .help = "tunnels at most"),
-	CONF_UINT("max_sessions", struct lacd_conf_tunnel, max_sessions, .dflt = "65535",
-		  .umin = 1, .umax = 65535, .help = "sessions per tunnel at most"),
 };
 
-static const struct conf_schema lacd_tunnel_schema = CONF_SCHEMA(struct lacd_conf_tunnel,
+static const struct conf_schema lacd_tunnel_schema = CONF_SCHEMA(struct l2tp_tunnel_conf,
 								 lacd_tunnel_fields);
 
 static const struct conf_field lacd_handoff_fields[] = {

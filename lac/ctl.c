@@ -1,169 +1,48 @@
 /* Control commands of lacd (lacd(8) CONTROL COMMANDS): status (lifecycle module plus
- * lacd_status), stats, tunnels, sessions, call, hangup, stop-tunnel.  call and hangup stand in
- * for the access link (docs/protocols/access-link.md) until it exists. */
+ * lacd_status), stats, call, hangup; tunnels, sessions and stop-tunnel are the shared
+ * endpoint's (roam/l2tp_tunnel.h).  call and hangup stand in for the access link
+ * (docs/protocols/access-link.md) until it exists. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lacd.h"
 
-struct count_ctx {
-	uint64_t established, retransmits;
-};
-
-static int count_one(struct table_node *n, void *arg)
-{
-	struct count_ctx *c = arg;
-	struct lacd_tunnel *t = table_entry(n, struct lacd_tunnel, node);
-	c->established += t->state == LACD_T_ESTABLISHED;
-	c->retransmits += t->ctrl.stats.tx_retransmits;
-	return 0;
-}
-
 void lacd_status(void *arg, struct json_writer *w)
 {
 	struct lacd *h = arg;
-	struct count_ctx c = { 0, 0 };
 	char b[ROAM_ADDRSTRLEN];
-	table_foreach(&h->tunnels, count_one, &c);
 	json_kv_str(w, "host_name", h->conf.host_name);
 	json_kv_str(w, "listen", roam_ipaddr_fmt(&h->conf.listen, b, sizeof(b)));
 	json_kv_uint(w, "port", h->conf.port);
-	json_kv_uint(w, "tunnels", table_count(&h->tunnels));
-	json_kv_uint(w, "tunnels_established", c.established);
-	json_kv_uint(w, "sessions", table_count(&h->sessions));
+	l2tp_ep_status_json(&h->ep, w);
 	json_kv_uint(w, "lns_entries", h->conf.nlns);
 	json_kv_uint(w, "handoff_vendor_id", h->conf.handoff.vendor_id);
 }
 
 static const struct stats_def lacd_stats_defs[] = {
 #define S(f) STATS_DEF(struct lacd_stats, f)
-	S(rx_packets), S(rx_control), S(rx_zlb), S(rx_data),
-	S(drop_malformed), S(drop_bad_version), S(drop_hidden_no_key), S(drop_unknown_tunnel),
-	S(drop_wrong_peer), S(drop_tunnel_id_zero), S(drop_unknown_session),
-	S(drop_data_unhandled), S(drop_ctrl_nomem),
-	S(rx_sccrp), S(rx_stopccn), S(rx_hello), S(rx_icrp), S(rx_cdn), S(rx_other),
-	S(rx_unknown_ignored),
-	S(tx_backlogged), S(tx_sccrq), S(tx_scccn), S(tx_stopccn), S(tx_hello), S(tx_icrq), S(tx_iccn), S(tx_cdn),
-	S(tx_errors),
-	S(tunnels_requested), S(tunnels_established), S(tunnels_authenticated),
-	S(tunnels_refused_by_peer), S(tunnels_auth_failed), S(tunnels_closed_by_peer),
-	S(tunnels_closed_local), S(tunnels_closed_idle), S(tunnels_timed_out), S(tunnels_freed),
-	S(calls_requested), S(calls_refused_no_lns), S(calls_refused_busy), S(calls_failed),
-	S(sessions_established), S(sessions_closed_by_peer), S(sessions_closed_local),
-	S(sessions_timed_out), S(unknown_mandatory_avp), S(fsm_errors),
+	S(drop_tunnel_id_zero), S(tunnels_requested), S(tunnels_refused_by_peer),
+	S(tunnels_closed_idle), S(calls_requested), S(calls_refused_no_lns),
+	S(calls_refused_busy), S(calls_failed), S(sessions_established),
+	S(sessions_closed_by_peer), S(sessions_closed_local),
 #undef S
 };
 
+/* stats: the shared tunnel counters and gauges, then the LAC's own. */
 static int cmd_stats(void *arg, const struct json_value *args, struct json_writer *w, char *err,
 		     size_t errlen)
 {
 	(void)args, (void)err, (void)errlen;
 	struct lacd *h = arg;
-	struct count_ctx c = { 0, 0 };
-	table_foreach(&h->tunnels, count_one, &c);
 	json_obj_begin(w);
+	l2tp_ep_stats_json(&h->ep, w);
 	for (size_t i = 0; i < STATS_COUNT(lacd_stats_defs); i++)
 		json_kv_uint(w, lacd_stats_defs[i].name,
 			     *(const uint64_t *)(const void *)((const char *)&h->stats +
 							       lacd_stats_defs[i].offset));
-	json_kv_uint(w, "ctrl_retransmits", h->stats.ctrl_retransmits + c.retransmits);
-	json_kv_uint(w, "ctrl_duplicates", h->stats.ctrl_duplicates);
-	json_kv_uint(w, "tunnels", table_count(&h->tunnels));
-	json_kv_uint(w, "tunnels_up", c.established);
-	json_kv_uint(w, "sessions", table_count(&h->sessions));
 	json_obj_end(w);
 	return 0;
-}
-
-struct dump_ctx {
-	struct json_writer *w;
-	uint64_t now;
-	int only;
-	bool sessions;
-};
-
-static void dump_session(struct json_writer *w, const struct lacd_session *s, uint64_t now)
-{
-	json_obj_begin(w);
-	json_kv_str(w, "min", s->min);
-	json_kv_uint(w, "tunnel", s->t->id);
-	json_kv_uint(w, "session", s->id);
-	json_kv_uint(w, "peer_tunnel", s->t->peer_id);
-	json_kv_uint(w, "peer_session", s->peer_id);
-	json_kv_str(w, "state", lacd_session_state_name(s->state));
-	json_kv_uint(w, "serial", s->serial);
-	json_kv_uint(w, "age_ms", now - s->created);
-	json_kv_uint(w, "rx_data", s->rx_data);
-	json_obj_end(w);
-}
-
-static int dump_one(struct table_node *n, void *arg)
-{
-	struct dump_ctx *c = arg;
-	const struct lacd_tunnel *t = table_entry(n, struct lacd_tunnel, node);
-	char b[ROAM_ADDRSTRLEN];
-	if (c->only >= 0 && t->id != c->only)
-		return 0;
-	if (c->sessions) {
-		for (const struct lacd_session *s = t->sessions; s; s = s->next)
-			dump_session(c->w, s, c->now);
-		return 0;
-	}
-	struct json_writer *w = c->w;
-	json_obj_begin(w);
-	json_kv_uint(w, "tunnel", t->id);
-	json_kv_uint(w, "peer_tunnel", t->peer_id);
-	json_kv_str(w, "peer", roam_sockaddr_fmt(&t->peer, b, sizeof(b)));
-	json_kv_str(w, "host_name", t->host_name);
-	json_kv_str(w, "state", lacd_tunnel_state_name(t->state));
-	json_kv_bool(w, "authenticated", t->authenticated);
-	json_kv_bool(w, "hidden_avps", t->hide);
-	json_kv_uint(w, "sessions", t->nsessions);
-	json_kv_uint(w, "age_ms", c->now - t->created);
-	json_kv_uint(w, "ns", t->ctrl.ns_next);
-	json_kv_uint(w, "nr", t->ctrl.nr);
-	json_kv_uint(w, "peer_window", t->ctrl.peer_window);
-	json_kv_bool(w, "idle", !t->backlog && l2tp_ctrl_idle(&t->ctrl)); /* all acknowledged */
-	json_kv_uint(w, "backlog", t->nbacklog);
-	json_kv_uint(w, "tx_msgs", t->ctrl.stats.tx_msgs);
-	json_kv_uint(w, "tx_retransmits", t->ctrl.stats.tx_retransmits);
-	json_kv_uint(w, "tx_zlb", t->ctrl.stats.tx_zlb);
-	json_kv_uint(w, "rx_msgs", t->ctrl.stats.rx_msgs);
-	json_kv_uint(w, "rx_duplicate", t->ctrl.stats.rx_duplicate);
-	json_kv_uint(w, "rx_queued", t->ctrl.stats.rx_queued);
-	if (t->state == LACD_T_CLOSING) {
-		json_kv_uint(w, "stop_result", t->close_result);
-		json_kv_bool(w, "stop_by_peer", t->stop_by_peer);
-	}
-	json_obj_end(w);
-	return 0;
-}
-
-static int dump(struct lacd *h, const struct json_value *args, struct json_writer *w, char *err,
-		size_t errlen, bool sessions)
-{
-	int64_t only;
-	int r = ctl_arg_int(args, "tunnel", -1, -1, 65535, &only, err, errlen);
-	if (r < 0)
-		return r;
-	struct dump_ctx c = { w, h->loop ? uv_now(h->loop) : 0, (int)only, sessions };
-	json_arr_begin(w);
-	table_foreach(&h->tunnels, dump_one, &c);
-	json_arr_end(w);
-	return 0;
-}
-
-static int cmd_tunnels(void *arg, const struct json_value *args, struct json_writer *w, char *err,
-		       size_t errlen)
-{
-	return dump(arg, args, w, err, errlen, false);
-}
-
-static int cmd_sessions(void *arg, const struct json_value *args, struct json_writer *w,
-			char *err, size_t errlen)
-{
-	return dump(arg, args, w, err, errlen, true);
 }
 
 /* call MIN=DIGITS [lns=ADDR[:PORT]]: places an incoming call for the mobile. */
@@ -183,7 +62,7 @@ static int cmd_call(void *arg, const struct json_value *args, struct json_writer
 		return -EINVAL;
 	}
 	r = lacd_call(h, min, *lns ? &sa : NULL, uv_now(h->loop), &s);
-	lacd_server_rearm(h);
+	l2tp_ep_server_rearm(&h->ep);
 	switch (r) {
 	case 0:
 		break;
@@ -202,9 +81,9 @@ static int cmd_call(void *arg, const struct json_value *args, struct json_writer
 	}
 	json_obj_begin(w);
 	json_kv_str(w, "min", s->min);
-	json_kv_uint(w, "tunnel", s->t->id);
-	json_kv_uint(w, "session", s->id);
-	json_kv_str(w, "state", lacd_session_state_name(s->state));
+	json_kv_uint(w, "tunnel", s->s.t->id);
+	json_kv_uint(w, "session", s->s.id);
+	json_kv_str(w, "state", l2tp_session_state_name(&h->ep, s->s.state));
 	json_obj_end(w);
 	return 0;
 }
@@ -224,32 +103,9 @@ static int cmd_hangup(void *arg, const struct json_value *args, struct json_writ
 		snprintf(err, errlen, "no call for MIN %s", min);
 		return -ENOENT;
 	}
-	lacd_server_rearm(h);
+	l2tp_ep_server_rearm(&h->ep);
 	json_obj_begin(w);
 	json_kv_str(w, "hung_up", min);
-	json_obj_end(w);
-	return 0;
-}
-
-/* stop-tunnel tunnel=ID: StopCCN (result 1), its calls are cleared. */
-static int cmd_stop_tunnel(void *arg, const struct json_value *args, struct json_writer *w,
-			   char *err, size_t errlen)
-{
-	struct lacd *h = arg;
-	int64_t id;
-	int r = ctl_arg_int_req(args, "tunnel", 1, 65535, &id, err, errlen);
-	if (r < 0)
-		return r;
-	struct lacd_tunnel *t = lacd_tunnel_find(h, (uint16_t)id);
-	if (!t) {
-		snprintf(err, errlen, "no tunnel %lld", (long long)id);
-		return -ENOENT;
-	}
-	lacd_tunnel_stop(t, L2TP_STOPCCN_CLEAR, 0, "administrative", uv_now(h->loop));
-	lacd_tunnel_done(t);
-	lacd_server_rearm(h);
-	json_obj_begin(w);
-	json_kv_uint(w, "stopped", (uint64_t)id);
 	json_obj_end(w);
 	return 0;
 }
@@ -257,12 +113,10 @@ static int cmd_stop_tunnel(void *arg, const struct json_value *args, struct json
 int lacd_ctl_register(struct lacd *h)
 {
 	if (ctl_register(h->ctl, "stats", "counters", cmd_stats, h) < 0 ||
-	    ctl_register(h->ctl, "tunnels", "tunnels [tunnel=ID]", cmd_tunnels, h) < 0 ||
-	    ctl_register(h->ctl, "sessions", "sessions [tunnel=ID]", cmd_sessions, h) < 0 ||
+	    l2tp_ep_ctl_register(&h->ep, h->ctl) < 0 ||
 	    ctl_register(h->ctl, "call", "incoming call: MIN=DIGITS [lns=ADDR[:PORT]]", cmd_call,
 			 h) < 0 ||
-	    ctl_register(h->ctl, "hangup", "CDN: MIN=DIGITS [result=N]", cmd_hangup, h) < 0 ||
-	    ctl_register(h->ctl, "stop-tunnel", "StopCCN: tunnel=ID", cmd_stop_tunnel, h) < 0)
+	    ctl_register(h->ctl, "hangup", "CDN: MIN=DIGITS [result=N]", cmd_hangup, h) < 0)
 		return -1;
 	return 0;
 }

@@ -40,28 +40,11 @@ static const struct conf_schema lnsd_peer_schema = CONF_SCHEMA(struct lnsd_conf_
 							       .check = lnsd_peer_check);
 
 static const struct conf_field lnsd_tunnel_fields[] = {
-	CONF_DURATION("hello_interval", struct lnsd_conf_tunnel, hello_interval, .dflt = "60s",
-		      .umin = 1000, .umax = 3600000, .help = "HELLO after this much silence"),
-	CONF_UINT("receive_window", struct lnsd_conf_tunnel, receive_window, .dflt = "8",
-		  .umin = 1, .umax = L2TP_CTRL_RXQ_MAX, .help = "our Receive Window Size"),
-	CONF_DURATION("retransmit_initial", struct lnsd_conf_tunnel, retransmit_initial,
-		      .dflt = "1s", .umin = 100, .umax = 60000, .help = "first retransmission"),
-	CONF_DURATION("retransmit_max", struct lnsd_conf_tunnel, retransmit_max, .dflt = "8s",
-		      .umin = 100, .umax = 600000, .help = "backoff cap"),
-	CONF_UINT("max_retries", struct lnsd_conf_tunnel, max_retries, .dflt = "5", .umin = 1,
-		  .umax = 50, .help = "retransmissions before the tunnel is declared dead"),
-	CONF_DURATION("linger", struct lnsd_conf_tunnel, linger, .dflt = "31s", .umin = 0,
-		      .umax = 600000, .help = "state kept after StopCCN to acknowledge it"),
-	CONF_DURATION("setup_timeout", struct lnsd_conf_tunnel, setup_timeout, .dflt = "60s",
-		      .umin = 1000, .umax = 600000,
-		      .help = "SCCRQ..SCCCN and ICRQ..ICCN must complete within this"),
-	CONF_UINT("max_tunnels", struct lnsd_conf_tunnel, max_tunnels, .dflt = "4096", .umin = 1,
-		  .umax = 65535, .help = "tunnels at most"),
-	CONF_UINT("max_sessions", struct lnsd_conf_tunnel, max_sessions, .dflt = "65535",
-		  .umin = 1, .umax = 65535, .help = "sessions per tunnel at most"),
+	L2TP_TUNNEL_CONF_FIELDS("SCCRQ..SCCCN and ICRQ..ICCN must complete within this",
+				"4096"),
 };
 
-static const struct conf_schema lnsd_tunnel_schema = CONF_SCHEMA(struct lnsd_conf_tunnel,
+static const struct conf_schema lnsd_tunnel_schema = CONF_SCHEMA(struct l2tp_tunnel_conf,
 								 lnsd_tunnel_fields);
 
 

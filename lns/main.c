@@ -36,36 +36,13 @@ static int lnsd_reload(void *arg, const char *config, char *err, size_t errlen)
 	return 0;
 }
 
-static void on_grace(uv_timer_t *tm)
-{
-	struct lnsd *h = tm->data;
-	if (lnsd_all_idle(h) || uv_now(h->loop) >= h->grace_end)
-		lnsd_server_close(h);
-}
-
 /* SIGTERM/SIGINT (and a failed start): StopCCN on every tunnel, wait briefly for the
  * acknowledgements, then close our handles (roam_daemon_main closes the control socket). */
 static void lnsd_shutdown(void *arg)
 {
 	struct lnsd *h = arg;
 	h->ctl = NULL;
-	h->stopping = true;
-	if (!h->tables_ready || !h->udp || table_count(&h->tunnels) == 0) {
-		lnsd_server_close(h);
-		return;
-	}
-	log_info("shutting down: StopCCN on %zu tunnels (%zu sessions)", table_count(&h->tunnels),
-		 table_count(&h->sessions));
-	lnsd_stop_all(h, L2TP_STOPCCN_SHUTTING_DOWN, uv_now(h->loop));
-	lnsd_server_rearm(h);
-	h->grace_end = uv_now(h->loop) + LNSD_GRACE_MS;
-	if (uv_timer_init(h->loop, &h->grace) < 0) {
-		lnsd_server_close(h);
-		return;
-	}
-	h->grace.data = h;
-	h->grace_ready = true;
-	uv_timer_start(&h->grace, on_grace, 50, 50);
+	l2tp_ep_shutdown(&h->ep, LNSD_GRACE_MS);
 }
 
 static int lnsd_load(void *arg, const struct roam_args *args)
@@ -93,7 +70,7 @@ static int lnsd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
 		log_warnx("tables: %s", strerror(-r));
 		return r;
 	}
-	if ((r = lnsd_server_open(h)) < 0)
+	if ((r = l2tp_ep_server_open(&h->ep, loop, &h->conf.listen, h->conf.port)) < 0)
 		return r;
 	log_info("started: %s, %zu peers%s", h->conf.host_name, h->conf.npeers,
 		 h->conf.accept_any ? ", accepting any peer" : "");

@@ -98,6 +98,9 @@ int log_rl_allow(struct log_ratelimit *rl, uint64_t now_ms, uint32_t *suppressed
 {
 	uint32_t burst = rl->burst ? rl->burst : 10;
 	uint32_t interval = rl->interval_ms ? rl->interval_ms : 1000;
+	uint32_t unused;
+	if (!suppressed_before)
+		suppressed_before = &unused;
 	*suppressed_before = 0;
 	if (rl->window_start == 0 || now_ms - rl->window_start >= interval) {
 		rl->window_start = now_ms ? now_ms : 1;

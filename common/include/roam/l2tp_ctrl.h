@@ -7,7 +7,8 @@
  *     order through the deliver callback (out-of-order messages within the receive window
  *     are queued, duplicates are acknowledged, the rest is discarded);
  *   - calls l2tp_ctrl_tick() at l2tp_ctrl_next_timeout() (or later) for retransmissions with
- *     exponential backoff and for the delayed ZLB acknowledgement.
+ *     exponential backoff and for the delayed ZLB acknowledgement (a ZLB goes out at once
+ *     when half the receive window or more is unacknowledged).
  * Callbacks run inside l2tp_ctrl_input / _send / _tick; they may call l2tp_ctrl_send() but
  * must not free the l2tp_ctrl (defer tunnel destruction to after the call returns). */
 #ifndef ROAM_L2TP_CTRL_H
@@ -71,6 +72,7 @@ struct l2tp_ctrl {
 
 	int ack_pending;
 	uint64_t ack_due;
+	unsigned ack_count;  /* messages delivered since the last ack we sent (half window: ZLB now) */
 	uint64_t last_rx_ms; /* last control datagram (ZLB included) from the peer: HELLO timer */
 	int failed;          /* retry limit reached: the tunnel must be torn down */
 	struct l2tp_ctrl_stats stats;

@@ -31,7 +31,8 @@ struct log_ratelimit {
 };
 void log_rl_warnx(struct log_ratelimit *rl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Returns 1 if a message may be logged now (and accounts for it), 0 if it is suppressed. */
+/* Returns 1 if a message may be logged now (and accounts for it), 0 if it is suppressed.
+ * suppressed_before (may be NULL) gets how many were suppressed since the last allowed one. */
 int log_rl_allow(struct log_ratelimit *rl, uint64_t now_ms, uint32_t *suppressed_before);
 
 #endif

@@ -83,6 +83,7 @@ void l2tp_ctrl_send_zlb(struct l2tp_ctrl *c)
 	put16(z + 8, c->ns_next); /* a ZLB does not consume an Ns (RFC 2661 5.8) */
 	put16(z + 10, c->nr);
 	c->ack_pending = 0;
+	c->ack_count = 0;
 	c->stats.tx_zlb++;
 	c->send(c->ctx, z, sizeof(z));
 }
@@ -104,6 +105,7 @@ static void transmit(struct l2tp_ctrl *c, struct l2tp_ctrl_txslot *s)
 {
 	put16(s->pkt + L2TP_CTRL_NR_OFF, c->nr); /* the current Nr, also on retransmission */
 	c->ack_pending = 0;                       /* this message carries the ack */
+	c->ack_count = 0;
 	c->send(c->ctx, s->pkt, s->len);
 }
 
@@ -199,6 +201,16 @@ static void schedule_ack(struct l2tp_ctrl *c, uint64_t now)
 		c->ack_pending = 1;
 		c->ack_due = now + c->cfg.ack_delay_ms;
 	}
+	c->ack_count++;
+}
+
+/* Half our receive window (at least 1) unacknowledged: acknowledge at once, so that a peer
+ * sending a burst is not held to one window per ack delay (l2tp.md 6). */
+static void ack_if_half_window(struct l2tp_ctrl *c)
+{
+	unsigned half = (c->cfg.recv_window + 1u) / 2u;
+	if (c->ack_pending && c->ack_count >= (half ? half : 1))
+		l2tp_ctrl_send_zlb(c);
 }
 
 /* Takes the queued message with Ns == nr, if any. */
@@ -243,6 +255,8 @@ int l2tp_ctrl_input(struct l2tp_ctrl *c, const uint8_t *pkt, size_t len, uint64_
 			c->deliver(c->ctx, q, qlen);
 			free(q);
 		}
+		/* After delivery: a reply sent from the callback already carried the ack. */
+		ack_if_half_window(c);
 		return 0;
 	}
 	if (l2tp_seq_lt(h.ns, c->nr)) {

@@ -314,6 +314,42 @@ Test(l2tp_ctrl, zlb_when_idle)
 	net_free(n);
 }
 
+/* Half the receive window (8: 4 messages) unacknowledged: the ZLB goes out at once, not after
+ * the ack delay, so a burst drains at the peer's window rate. */
+Test(l2tp_ctrl, zlb_at_once_at_half_window)
+{
+	struct net *n = net_new(6);
+	struct l2tp_ctrl *b = &n->ep[1];
+	cr_assert_eq(b->cfg.recv_window, 8);
+	n->now = 1000;
+	for (uint16_t i = 0; i < 3; i++)
+		feed_msg(b, i, i, 0, 1000);
+	cr_assert_eq(n->ngot[1], 3);
+	cr_assert_eq(n->nzlb, 0); /* below half: still the delayed ack */
+	cr_assert_eq(l2tp_ctrl_next_timeout(b), 1250);
+	feed_msg(b, 3, 3, 0, 1000);
+	cr_assert_eq(n->nzlb, 1);
+	cr_assert_eq(n->last_zlb_nr, 4);
+	cr_assert_eq(l2tp_ctrl_next_timeout(b), UINT64_MAX); /* nothing pending any more */
+	/* the count restarts after the ack: three more wait for the delay again */
+	for (uint16_t i = 4; i < 7; i++)
+		feed_msg(b, i, i, 0, 1010);
+	cr_assert_eq(n->nzlb, 1);
+	l2tp_ctrl_tick(b, 1260);
+	cr_assert_eq(n->nzlb, 2);
+	cr_assert_eq(n->last_zlb_nr, 7);
+	/* a reply carrying Nr also restarts the count */
+	for (uint16_t i = 7; i < 10; i++)
+		feed_msg(b, i, i, 0, 2000);
+	struct wbuf w;
+	msg_bytes(99, 100, &w);
+	cr_assert_eq(l2tp_ctrl_send(b, w.buf, w.len, 2000), 0);
+	wbuf_free(&w);
+	feed_msg(b, 10, 10, 0, 2001);
+	cr_assert_eq(n->nzlb, 2); /* one unacknowledged since the reply, not four */
+	net_free(n);
+}
+
 /* Duplicates are acknowledged at once and not delivered again; out-of-window messages are
  * discarded; in-window ones are queued and delivered in order. */
 Test(l2tp_ctrl, duplicates_and_out_of_order)

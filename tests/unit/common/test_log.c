@@ -33,6 +33,18 @@ Test(log, ratelimit_burst_then_suppress_then_report)
 	cr_assert_eq(sup, 0, "the count is reported once");
 }
 
+/* suppressed_before may be NULL: same accounting, no crash. */
+Test(log, ratelimit_null_suppressed)
+{
+	struct log_ratelimit rl = { .burst = 2, .interval_ms = 1000 };
+	uint32_t sup;
+	cr_assert_eq(log_rl_allow(&rl, 100, NULL), 1);
+	cr_assert_eq(log_rl_allow(&rl, 101, NULL), 1);
+	cr_assert_eq(log_rl_allow(&rl, 102, NULL), 0);
+	cr_assert_eq(log_rl_allow(&rl, 1100, &sup), 1);
+	cr_assert_eq(sup, 1);
+}
+
 Test(log, ratelimit_defaults)
 {
 	struct log_ratelimit rl = { 0 };

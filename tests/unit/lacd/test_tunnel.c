@@ -1,39 +1,17 @@
 /* lacd's tunnel and session state machines on a fake clock (no sockets): lacd_call starts the
- * exchange, a scripted LNS answers through lacd_input, lacd's datagrams are captured. */
+ * exchange, a scripted LNS (../common/l2tp_peer.h) answers through l2tp_ep_input, lacd's
+ * datagrams are captured. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>
 
 #include "../../../lac/lacd.h"
 #include "roam/auth.h"
+#include "../common/l2tp_peer.h"
 
-#define MAXPKT 1024
-struct sent {
-	uint8_t buf[4096];
-	size_t len;
-	struct roam_sockaddr dst;
-};
-static struct sent out[MAXPKT];
-static unsigned nout;
-static struct lacd h;
-static struct roam_sockaddr lns;
-static uint64_t now;
-static uint16_t lns_ns, lns_nr;
-static uint16_t lac_tid;          /* lacd's tunnel id */
 static const uint16_t LNS_TID = 500;
-static struct l2tp_msg m, r;
-static const char *secret = "s3cret";
+static struct lacd h;
 static uint8_t lns_challenge[16] = { 9, 9, 9, 9, 8, 8, 8, 8, 7, 7, 7, 7, 6, 6, 6, 6 };
-
-static void tx(void *arg, const struct roam_sockaddr *dst, const uint8_t *pkt, size_t len)
-{
-	(void)arg;
-	cr_assert_lt(nout, MAXPKT);
-	memcpy(out[nout].buf, pkt, len);
-	out[nout].len = len;
-	out[nout].dst = *dst;
-	nout++;
-}
 
 static void setup(void)
 {
@@ -50,13 +28,9 @@ static void setup(void)
 					   "  - min: \"155*\"\n    address: 192.0.2.30\n",
 					   err, sizeof(err)),
 		     0, "%s", err);
-	h.tx = tx;
+	h.ep.tx = tx;
 	cr_assert_eq(lacd_core_init(&h), 0);
-	nout = 0;
-	now = 5000000;
-	lns_ns = lns_nr = 0;
-	lac_tid = 0;
-	roam_sockaddr_parse("192.0.2.10:1701", 1701, &lns);
+	peer_reset(&h.ep, "192.0.2.10:1701", 5000000); /* the scripted LNS */
 }
 
 static void teardown(void)
@@ -65,70 +39,18 @@ static void teardown(void)
 	lacd_conf_free(&h.conf);
 }
 
-static void msg_init(uint16_t type, uint16_t session_id)
-{
-	memset(&m, 0, sizeof(m));
-	m.type = type;
-	m.unknown_mandatory = -1;
-	m.tunnel_id = lac_tid;
-	m.session_id = session_id;
-}
-
-static uint16_t got(unsigned i);
-
+/* The LNS acknowledges everything lacd sent so far with the message it sends. */
 static void feed_sec(const char *sec)
 {
-	uint8_t buf[4096];
-	struct wbuf w;
-	struct l2tp_codec_opts o;
-	memset(&o, 0, sizeof(o));
-	o.secret = (const uint8_t *)sec;
-	o.secret_len = sec ? strlen(sec) : 0;
-	for (unsigned i = 0; i < nout; i++)
-		got(i); /* acknowledge everything sent so far */
-	m.ns = lns_ns;
-	m.nr = lns_nr;
-	wbuf_init_fixed(&w, buf, sizeof(buf));
-	cr_assert_eq(l2tp_msg_encode(&w, &m, &o), 0);
-	lacd_input(&h, buf, w.len, &lns, now);
+	peer_ack_all();
+	feed_raw(peer_ns, sec);
 	if (m.type != L2TP_MSG_ZLB)
-		lns_ns++;
+		peer_ns++;
 }
 
-static void feed(void)
+static void feed_lns(void)
 {
 	feed_sec(secret);
-}
-
-static uint16_t got(unsigned i)
-{
-	struct l2tp_codec_opts o;
-	memset(&o, 0, sizeof(o));
-	o.secret = (const uint8_t *)secret;
-	o.secret_len = strlen(secret);
-	cr_assert_lt(i, nout);
-	cr_assert_eq(l2tp_msg_decode(out[i].buf, out[i].len, &o, &r), 0);
-	if (r.type != L2TP_MSG_ZLB && l2tp_seq_lt(lns_nr, (uint16_t)(r.ns + 1)))
-		lns_nr = (uint16_t)(r.ns + 1);
-	return r.type;
-}
-
-static uint16_t last(void)
-{
-	for (unsigned i = nout; i-- > 0;)
-		if (got(i) != L2TP_MSG_ZLB)
-			return r.type;
-	cr_assert_fail("nothing sent");
-	return 0;
-}
-
-/* Counts the messages of a type sent from index from on. */
-static unsigned count(uint16_t type, unsigned from)
-{
-	unsigned n = 0;
-	for (unsigned i = from; i < nout; i++)
-		n += got(i) == type;
-	return n;
 }
 
 /* call for min; answers SCCRP (authenticated) when the tunnel is new. */
@@ -139,10 +61,10 @@ static struct lacd_session *place_call(const char *min)
 	cr_assert_eq(lacd_call(&h, min, NULL, now, &s), 0);
 	if (count(L2TP_MSG_SCCRQ, before)) {
 		cr_assert_eq(last(), L2TP_MSG_SCCRQ);
-		cr_assert(roam_sockaddr_eq(&out[nout - 1].dst, &lns));
+		cr_assert(roam_sockaddr_eq(&out[nout - 1].dst, &peer));
 		cr_assert_eq(r.tunnel_id, 0);
 		cr_assert(r.avps & L2TP_AVP_BIT(L2TP_AVP_CHALLENGE), "secret: Challenge in SCCRQ");
-		lac_tid = r.assigned_tunnel_id;
+		tid = r.assigned_tunnel_id;
 		uint8_t resp[16];
 		cr_assert_eq(l2tp_challenge_response(L2TP_MSG_SCCRP, (const uint8_t *)secret,
 						     strlen(secret), r.challenge.p, r.challenge.len,
@@ -159,7 +81,7 @@ static struct lacd_session *place_call(const char *min)
 		l2tp_bytes_set(&m.challenge, lns_challenge, 16);
 		memcpy(m.challenge_response, resp, 16);
 		before = nout;
-		feed();
+		feed_lns();
 		cr_assert_eq(got(before), L2TP_MSG_SCCCN);
 		cr_assert_eq(r.tunnel_id, LNS_TID);
 		cr_assert_eq(l2tp_challenge_verify(L2TP_MSG_SCCCN, (const uint8_t *)secret,
@@ -171,18 +93,18 @@ static struct lacd_session *place_call(const char *min)
 	char cn[32];
 	cr_assert_eq(l2tp_bytes_to_str(&r.calling_number, cn, sizeof(cn)), 0);
 	cr_assert_str_eq(cn, min);
-	cr_assert_eq(s->state, LACD_S_WAIT_REPLY);
+	cr_assert_eq(s->s.state, LACD_S_WAIT_REPLY);
 	uint16_t sid = r.assigned_session_id;
-	cr_assert_eq(sid, s->id);
+	cr_assert_eq(sid, s->s.id);
 	msg_init(L2TP_MSG_ICRP, sid);
 	m.avps = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID);
 	m.assigned_session_id = (uint16_t)(1000 + sid % 1000);
-	feed();
+	feed_lns();
 	cr_assert_eq(last(), L2TP_MSG_ICCN);
 	cr_assert_eq(r.session_id, 1000 + sid % 1000);
 	cr_assert(r.avps & L2TP_AVP_BIT(L2TP_AVP_TX_CONNECT_SPEED));
 	cr_assert(r.avps & L2TP_AVP_BIT(L2TP_AVP_FRAMING_TYPE));
-	cr_assert_eq(s->state, LACD_S_ESTABLISHED);
+	cr_assert_eq(s->s.state, LACD_S_ESTABLISHED);
 	return s;
 }
 
@@ -192,9 +114,9 @@ Test(lacd_tunnel, calls_share_a_tunnel_and_idle_teardown)
 {
 	place_call("15550001");
 	place_call("15550002");
-	cr_assert_eq(table_count(&h.tunnels), 1);
-	cr_assert_eq(table_count(&h.sessions), 2);
-	cr_assert_eq(h.stats.tunnels_authenticated, 1);
+	cr_assert_eq(table_count(&h.ep.tunnels), 1);
+	cr_assert_eq(table_count(&h.ep.sessions), 2);
+	cr_assert_eq(h.ep.stats.tunnels_authenticated, 1);
 	cr_assert_eq(lacd_call(&h, "15550001", NULL, now, NULL), -EEXIST);
 
 	cr_assert_eq(lacd_hangup(&h, "15550001", L2TP_CDN_ADMIN, now), 0);
@@ -204,22 +126,22 @@ Test(lacd_tunnel, calls_share_a_tunnel_and_idle_teardown)
 	/* The LNS clears the other call. */
 	struct lacd_session *s = lacd_session_by_min(&h, "15550002");
 	cr_assert_not_null(s);
-	msg_init(L2TP_MSG_CDN, s->id);
+	msg_init(L2TP_MSG_CDN, s->s.id);
 	m.avps = L2TP_AVP_BIT(L2TP_AVP_RESULT_CODE) | L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID);
 	m.result.result = L2TP_CDN_ADMIN;
 	m.assigned_session_id = 1234;
-	feed();
-	cr_assert_eq(table_count(&h.sessions), 0);
+	feed_lns();
+	cr_assert_eq(table_count(&h.ep.sessions), 0);
 	cr_assert_eq(h.stats.sessions_closed_by_peer, 1);
 	/* Acknowledge everything, then wait for the idle time. */
 	msg_init(L2TP_MSG_ZLB, 0);
-	feed();
+	feed_lns();
 	unsigned before = nout;
 	now += 4000;
-	lacd_run_timers(&h, now);
+	l2tp_ep_run_timers(&h.ep, now);
 	cr_assert_eq(count(L2TP_MSG_STOPCCN, before), 0, "not before idle_timeout");
 	now += 1500;
-	lacd_run_timers(&h, now);
+	l2tp_ep_run_timers(&h.ep, now);
 	cr_assert_eq(count(L2TP_MSG_STOPCCN, before), 1);
 	cr_assert_eq(r.result.result, L2TP_STOPCCN_CLEAR);
 	cr_assert_eq(h.stats.tunnels_closed_idle, 1);
@@ -227,13 +149,13 @@ Test(lacd_tunnel, calls_share_a_tunnel_and_idle_teardown)
 	before = nout;
 	cr_assert_eq(lacd_call(&h, "15550003", NULL, now, NULL), 0);
 	cr_assert_eq(count(L2TP_MSG_SCCRQ, before), 1);
-	cr_assert_eq(table_count(&h.tunnels), 2);
+	cr_assert_eq(table_count(&h.ep.tunnels), 2);
 	/* The old one is freed after lingering. */
 	msg_init(L2TP_MSG_ZLB, 0);
-	feed();
+	feed_lns();
 	now += 32000;
-	lacd_run_timers(&h, now);
-	cr_assert_null(lacd_tunnel_find(&h, lac_tid));
+	l2tp_ep_run_timers(&h.ep, now);
+	cr_assert_null(l2tp_tunnel_find(&h.ep, tid));
 }
 
 Test(lacd_tunnel, new_call_cancels_idle_timer)
@@ -241,15 +163,15 @@ Test(lacd_tunnel, new_call_cancels_idle_timer)
 	place_call("15550001");
 	lacd_hangup(&h, "15550001", L2TP_CDN_ADMIN, now);
 	msg_init(L2TP_MSG_ZLB, 0); /* the LNS acknowledges everything */
-	feed();
+	feed_lns();
 	now += 3000;
-	lacd_run_timers(&h, now);
+	l2tp_ep_run_timers(&h.ep, now);
 	place_call("15550002"); /* same tunnel, no SCCRQ */
 	unsigned before = nout;
 	now += 10000;
-	lacd_run_timers(&h, now);
+	l2tp_ep_run_timers(&h.ep, now);
 	cr_assert_eq(count(L2TP_MSG_STOPCCN, before), 0);
-	cr_assert_eq(table_count(&h.tunnels), 1);
+	cr_assert_eq(table_count(&h.ep.tunnels), 1);
 }
 
 Test(lacd_tunnel, wrong_sccrp_response_refused)
@@ -257,7 +179,7 @@ Test(lacd_tunnel, wrong_sccrp_response_refused)
 	struct lacd_session *s;
 	cr_assert_eq(lacd_call(&h, "15550001", NULL, now, &s), 0);
 	cr_assert_eq(last(), L2TP_MSG_SCCRQ);
-	lac_tid = r.assigned_tunnel_id;
+	tid = r.assigned_tunnel_id;
 	msg_init(L2TP_MSG_SCCRP, 0);
 	m.avps = L2TP_AVP_BIT(L2TP_AVP_PROTOCOL_VERSION) | L2TP_AVP_BIT(L2TP_AVP_HOST_NAME) |
 		 L2TP_AVP_BIT(L2TP_AVP_FRAMING_CAP) | L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TUNNEL_ID) |
@@ -268,12 +190,12 @@ Test(lacd_tunnel, wrong_sccrp_response_refused)
 	m.assigned_tunnel_id = LNS_TID;
 	l2tp_bytes_set(&m.challenge, lns_challenge, 16);
 	memset(m.challenge_response, 0x11, 16);
-	feed();
+	feed_lns();
 	cr_assert_eq(last(), L2TP_MSG_STOPCCN);
 	cr_assert_eq(r.tunnel_id, LNS_TID);
 	cr_assert_eq(r.result.result, L2TP_STOPCCN_NOT_AUTHORIZED);
-	cr_assert_eq(h.stats.tunnels_auth_failed, 1);
-	cr_assert_eq(h.stats.tunnels_established, 0);
+	cr_assert_eq(h.ep.stats.tunnels_auth_failed, 1);
+	cr_assert_eq(h.ep.stats.tunnels_established, 0);
 	cr_assert_null(lacd_session_by_min(&h, "15550001"));
 	cr_assert_eq(h.stats.calls_failed, 1);
 	cr_assert_eq(count(L2TP_MSG_ICRQ, 0), 0);
@@ -282,7 +204,7 @@ Test(lacd_tunnel, wrong_sccrp_response_refused)
 Test(lacd_tunnel, lns_without_challenge_refused_when_secret)
 {
 	cr_assert_eq(lacd_call(&h, "15550001", NULL, now, NULL), 0);
-	lac_tid = (last(), r.assigned_tunnel_id);
+	tid = (last(), r.assigned_tunnel_id);
 	msg_init(L2TP_MSG_SCCRP, 0);
 	m.avps = L2TP_AVP_BIT(L2TP_AVP_PROTOCOL_VERSION) | L2TP_AVP_BIT(L2TP_AVP_HOST_NAME) |
 		 L2TP_AVP_BIT(L2TP_AVP_FRAMING_CAP) | L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TUNNEL_ID);
@@ -290,7 +212,7 @@ Test(lacd_tunnel, lns_without_challenge_refused_when_secret)
 	l2tp_bytes_str(&m.host_name, "lns");
 	m.framing_cap = 3;
 	m.assigned_tunnel_id = LNS_TID;
-	feed();
+	feed_lns();
 	cr_assert_eq(last(), L2TP_MSG_STOPCCN);
 	cr_assert_eq(r.result.result, L2TP_STOPCCN_NOT_AUTHORIZED);
 }
@@ -317,13 +239,13 @@ Test(lacd_tunnel, unreachable_lns_fails_calls)
 	cr_assert_eq(count(L2TP_MSG_SCCRQ, 0), 1, "one tunnel for both calls");
 	for (int i = 0; i < 40; i++) {
 		now += 1000;
-		lacd_run_timers(&h, now);
+		l2tp_ep_run_timers(&h.ep, now);
 	}
 	cr_assert_geq(count(L2TP_MSG_SCCRQ, 0), 5, "retransmitted with backoff");
-	cr_assert_eq(table_count(&h.tunnels), 0);
-	cr_assert_eq(table_count(&h.sessions), 0);
+	cr_assert_eq(table_count(&h.ep.tunnels), 0);
+	cr_assert_eq(table_count(&h.ep.sessions), 0);
 	cr_assert_eq(h.stats.calls_failed, 2);
-	cr_assert_eq(h.stats.tunnels_timed_out, 1);
+	cr_assert_eq(h.ep.stats.tunnels_timed_out, 1);
 }
 
 Test(lacd_tunnel, stopccn_from_lns_clears_calls)
@@ -333,9 +255,9 @@ Test(lacd_tunnel, stopccn_from_lns_clears_calls)
 	m.avps = L2TP_AVP_BIT(L2TP_AVP_RESULT_CODE) | L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TUNNEL_ID);
 	m.result.result = L2TP_STOPCCN_SHUTTING_DOWN;
 	m.assigned_tunnel_id = LNS_TID;
-	feed();
-	cr_assert_eq(table_count(&h.sessions), 0);
-	struct lacd_tunnel *t = lacd_tunnel_find(&h, lac_tid);
+	feed_lns();
+	cr_assert_eq(table_count(&h.ep.sessions), 0);
+	struct l2tp_tunnel *t = l2tp_tunnel_find(&h.ep, tid);
 	cr_assert(t && t->state == LACD_T_CLOSING && t->stop_by_peer);
 	/* A new call for that LNS does not use the closing tunnel. */
 	unsigned before = nout;
@@ -346,18 +268,18 @@ Test(lacd_tunnel, stopccn_from_lns_clears_calls)
 Test(lacd_tunnel, unknown_mandatory_avp_in_cdn_path)
 {
 	struct lacd_session *s = place_call("15550001");
-	uint16_t sid = s->id;
+	uint16_t sid = s->s.id;
 	msg_init(L2TP_MSG_ICRP, sid); /* unexpected now, and with an unknown M AVP */
 	m.avps = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID);
 	m.assigned_session_id = 7;
 	m.n_unknown = 1;
 	m.unknown[0] = (struct l2tp_avp_raw){ .vendor = 311, .type = 1, .mandatory = 1 };
-	feed();
+	feed_lns();
 	cr_assert_eq(last(), L2TP_MSG_CDN);
 	cr_assert_eq(r.result.result, L2TP_CDN_GENERAL_ERROR);
 	cr_assert_eq(r.result.error, L2TP_ERR_UNKNOWN_MANDATORY);
 	cr_assert_null(lacd_session_by_min(&h, "15550001"));
-	cr_assert_eq(h.stats.unknown_mandatory_avp, 1);
+	cr_assert_eq(h.ep.stats.unknown_mandatory_avp, 1);
 }
 
 Test(lacd_tunnel, drops_counted)
@@ -365,8 +287,8 @@ Test(lacd_tunnel, drops_counted)
 	place_call("15550001");
 	unsigned before = nout;
 	uint8_t junk[8] = { 0xc8, 0x02, 0, 8 };
-	lacd_input(&h, junk, sizeof(junk), &lns, now);
-	cr_assert_eq(h.stats.drop_malformed, 1);
+	l2tp_ep_input(&h.ep, junk, sizeof(junk), &peer, NULL, now);
+	cr_assert_eq(h.ep.stats.drop_malformed, 1);
 	msg_init(L2TP_MSG_SCCRQ, 0);
 	m.tunnel_id = 0;
 	m.avps = L2TP_AVP_BIT(L2TP_AVP_PROTOCOL_VERSION) | L2TP_AVP_BIT(L2TP_AVP_HOST_NAME) |
@@ -374,7 +296,7 @@ Test(lacd_tunnel, drops_counted)
 	m.assigned_tunnel_id = 3;
 	m.proto_ver = 1;
 	l2tp_bytes_str(&m.host_name, "x");
-	feed();
+	feed_lns();
 	cr_assert_eq(h.stats.drop_tunnel_id_zero, 1);
 	struct roam_sockaddr other;
 	roam_sockaddr_parse("192.0.2.77:1701", 1701, &other);
@@ -383,10 +305,10 @@ Test(lacd_tunnel, drops_counted)
 	msg_init(L2TP_MSG_HELLO, 0);
 	wbuf_init_fixed(&w, buf, sizeof(buf));
 	cr_assert_eq(l2tp_msg_encode(&w, &m, NULL), 0);
-	lacd_input(&h, buf, w.len, &other, now);
-	cr_assert_eq(h.stats.drop_wrong_peer, 1);
+	l2tp_ep_input(&h.ep, buf, w.len, &other, NULL, now);
+	cr_assert_eq(h.ep.stats.drop_wrong_peer, 1);
 	cr_assert_eq(nout, before);
-	cr_assert_eq(table_count(&h.sessions), 1);
+	cr_assert_eq(table_count(&h.ep.sessions), 1);
 }
 
 /* Many tunnels: calls routed to three LNSs make three tunnels, one SCCRQ to each. */
@@ -397,22 +319,22 @@ Test(lacd_tunnel, one_tunnel_per_lns)
 	cr_assert_eq(lacd_call(&h, "15559999999", NULL, now, &b), 0);
 	cr_assert_eq(lacd_call(&h, "1559", NULL, now, &c), 0);
 	cr_assert_eq(lacd_call(&h, "15550002", NULL, now, NULL), 0);
-	cr_assert_eq(table_count(&h.tunnels), 3);
+	cr_assert_eq(table_count(&h.ep.tunnels), 3);
 	cr_assert_eq(count(L2TP_MSG_SCCRQ, 0), 3);
-	cr_assert_eq(a->t, lacd_session_by_min(&h, "15550002")->t);
-	cr_assert_neq(a->t, b->t);
-	cr_assert_neq(b->t, c->t);
+	cr_assert_eq(a->s.t, lacd_session_by_min(&h, "15550002")->s.t);
+	cr_assert_neq(a->s.t, b->s.t);
+	cr_assert_neq(b->s.t, c->s.t);
 	struct roam_sockaddr want;
 	roam_sockaddr_parse("192.0.2.20:1701", 1701, &want);
-	cr_assert(roam_sockaddr_eq(&b->t->peer, &want));
+	cr_assert(roam_sockaddr_eq(&b->s.t->peer, &want));
 	roam_sockaddr_parse("192.0.2.30:1701", 1701, &want);
-	cr_assert(roam_sockaddr_eq(&c->t->peer, &want));
+	cr_assert(roam_sockaddr_eq(&c->s.t->peer, &want));
 	/* An explicit lns= override. */
 	struct lacd_session *d;
 	roam_sockaddr_parse("198.51.100.1:1701", 1701, &want);
 	cr_assert_eq(lacd_call(&h, "2000", &want, now, &d), 0);
-	cr_assert(roam_sockaddr_eq(&d->t->peer, &want));
-	cr_assert_eq(d->t->secret_len, 0);
+	cr_assert(roam_sockaddr_eq(&d->s.t->peer, &want));
+	cr_assert_eq(d->s.t->secret_len, 0);
 }
 
 /* A burst of calls larger than the channel's queue: the messages wait in the tunnel's backlog,
@@ -425,18 +347,18 @@ Test(lacd_tunnel, burst_of_calls_backlogged_not_lost)
 		snprintf(min, sizeof(min), "1555%04d", i);
 		cr_assert_eq(lacd_call(&h, min, NULL, now, NULL), 0);
 	}
-	struct lacd_tunnel *t = lacd_tunnel_find(&h, lac_tid);
+	struct l2tp_tunnel *t = l2tp_tunnel_find(&h.ep, tid);
 	cr_assert_gt(t->nbacklog, 0, "more than the channel holds");
-	cr_assert_gt(h.stats.tx_backlogged, 0);
+	cr_assert_gt(h.ep.stats.tx_backlogged, 0);
 	for (int i = 0; i < 400 && (t->nbacklog || !l2tp_ctrl_idle(&t->ctrl)); i++) {
 		msg_init(L2TP_MSG_ZLB, 0); /* the LNS acknowledges what it got */
-		feed();
+		feed_lns();
 		now += 10;
-		lacd_run_timers(&h, now);
+		l2tp_ep_run_timers(&h.ep, now);
 	}
 	cr_assert_eq(t->nbacklog, 0);
 	cr_assert_eq(count(L2TP_MSG_ICRQ, 0), 151, "every ICRQ sent exactly once");
-	cr_assert_eq(h.stats.tx_errors, 0);
+	cr_assert_eq(h.ep.stats.tx_errors, 0);
 	/* Ns strictly increasing across the ICRQs: order kept. */
 	uint16_t prev = 0;
 	int first = 1;
