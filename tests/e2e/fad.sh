@@ -160,11 +160,11 @@ check_t_bad() {
 t_check "fad -t rejects a bad config with every error located" check_t_bad
 
 CAP1=$T_TMP/m.pcapng CAP2=$T_TMP/h.pcapng
-ip netns exec $NM tshark -q -i m1 -i m2 -w "$CAP1" -f "udp port 434 or icmp" >/dev/null 2>&1 &
+ip netns exec $NM tshark -q -i m1 -i m2 -w "$CAP1" -f "udp port 434 or icmp" >"$T_TMP/ts1.log" 2>&1 &
 TS1=$!
-ip netns exec $NH tshark -q -i hb1 -i hb2 -w "$CAP2" -f "udp port 434" >/dev/null 2>&1 &
+ip netns exec $NH tshark -q -i hb1 -i hb2 -w "$CAP2" -f "udp port 434" >"$T_TMP/ts2.log" 2>&1 &
 TS2=$!
-sleep 2
+t_capturing "$T_TMP/ts1.log" && t_capturing "$T_TMP/ts2.log" || t_fail "tshark capture" "$(cat "$T_TMP"/ts?.log)"
 
 t_check "had starts" start had $NH "$HAD"
 t_check "fad1 starts" start fad1 $NF1 "$FAD"

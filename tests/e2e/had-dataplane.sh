@@ -163,9 +163,9 @@ for n in $FA $FB; do
   NS "$n" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.${P}m.rp_filter=0
 done
 
-ip netns exec "$RT" tshark -q -i ${P}f1 -w "$CAP" -f "ip proto 4 or udp port 434" >/dev/null 2>&1 &
+ip netns exec "$RT" tshark -q -i ${P}f1 -w "$CAP" -f "ip proto 4 or udp port 434" >"$T_TMP/tshark.log" 2>&1 &
 TSHARK=$!
-sleep 2
+t_capturing "$T_TMP/tshark.log" || t_fail "tshark capture" "$(cat "$T_TMP/tshark.log")"
 
 check_no_binding() {
   ! has_route && ! has_proxy && [ "$(stat dp_tunnelled)" -eq 0 ]

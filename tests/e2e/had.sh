@@ -143,9 +143,9 @@ check_garbage() {
 }
 t_check "garbage: no reply, counted, daemon alive" check_garbage
 
-ip netns exec "$NS" tshark -q -i any -w "$CAP" -f "udp port 434 or icmp" >/dev/null 2>&1 &
+ip netns exec "$NS" tshark -q -i any -w "$CAP" -f "udp port 434 or icmp" >"$T_TMP/tshark.log" 2>&1 &
 TSHARK=$!
-sleep 2
+t_capturing "$T_TMP/tshark.log" || t_fail "tshark capture" "$(cat "$T_TMP/tshark.log")"
 
 # ---- register, refresh, move, deregister ----
 check_register() {

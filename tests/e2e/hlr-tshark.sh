@@ -32,7 +32,7 @@ CAP=$T_TMP/hlr.pcap
 tshark -q -i lo -f "udp port $PORT" -w "$CAP" >"$T_TMP/tshark.log" 2>&1 &
 TSHARK=$!
 t_cleanup "kill -TERM $TSHARK 2>/dev/null; wait $TSHARK 2>/dev/null"
-t_poll 15 grep -q "Capturing on" "$T_TMP/tshark.log" || { t_fail "capture" "tshark did not start: $(cat "$T_TMP/tshark.log")"; t_done; }
+t_capturing "$T_TMP/tshark.log" || { t_fail "capture" "tshark did not start: $(cat "$T_TMP/tshark.log")"; t_done; }
 
 "$HLRD" -f -c "$T_TMP/hlrd.yaml" -p "$T_TMP/hlrd.pid" >"$T_TMP/hlrd.log" 2>&1 &
 HPID=$!

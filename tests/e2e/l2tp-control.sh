@@ -40,7 +40,7 @@ t_ok "netlab up: lnsd, lacd and the bad lacd started"
 ip netns exec $P-lns tshark -q -i eth-core -w "$CAP" -f "udp port 1701" >"$T_TMP/tshark.log" 2>&1 &
 CAPPID=$!
 t_cleanup 'kill $CAPPID'
-t_poll 10 grep -q "Capturing on" "$T_TMP/tshark.log" || t_fail "tshark capture" "$(cat "$T_TMP/tshark.log")"
+t_capturing "$T_TMP/tshark.log" || t_fail "tshark capture" "$(cat "$T_TMP/tshark.log")"
 
 # ---- tunnel and calls ----
 N=6

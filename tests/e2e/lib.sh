@@ -2,6 +2,7 @@
 #   t_ok NAME / t_fail NAME REASON / t_check NAME CMD...   record a result
 #   t_cleanup CMD...                                       run CMD at exit (LIFO), also on failure
 #   t_poll TIMEOUT_S CMD...                                retry CMD every 100 ms until it succeeds
+#   t_capturing LOG                                        wait until tshark (messages in LOG) captures
 #   t_done                                                 print "<script>: N passed, N failed", exit
 # Scripts run as root from the top of the tree; binaries are in $BIN (default build/bin).
 set -u
@@ -28,6 +29,9 @@ t_poll() {
   return 0
 }
 t_cleanup() { T_CLEAN+=("$*"); }
+# t_capturing LOG: waits (up to 30 s: tshark starts slowly on a loaded machine) until the tshark
+# writing its messages to LOG captures.
+t_capturing() { t_poll 30 grep -q "Capturing on" "$1"; }
 t__atexit() {
   local i
   for ((i = ${#T_CLEAN[@]} - 1; i >= 0; i--)); do eval "${T_CLEAN[$i]}" >/dev/null 2>&1 || true; done

@@ -44,7 +44,7 @@ t_check "config checks" "$BIN/sipd" -t -c "$T_TMP/sipd.yaml"
 ip netns exec "$NS" tshark -q -i lo -f "port $PORT" -w "$T_TMP/cap.pcapng" >"$T_TMP/tshark.log" 2>&1 &
 TSHARK=$!
 t_cleanup "kill $TSHARK"
-t_poll 10 grep -q 'Capturing on' "$T_TMP/tshark.log" || t_fail "tshark start" "$(cat "$T_TMP/tshark.log")"
+t_capturing "$T_TMP/tshark.log" || t_fail "tshark start" "$(cat "$T_TMP/tshark.log")"
 
 ip netns exec "$NS" "$BIN/sipd" -f -c "$T_TMP/sipd.yaml" -p "$T_TMP/sipd.pid" >"$T_TMP/sipd.log" 2>&1 &
 SIPD=$!

@@ -45,7 +45,7 @@ capture() {
   ip netns exec "$1" tshark -q -i eth0 -w "$2" -f "udp port 1701" >"$2.log" 2>&1 &
   CAPPID=$!
   PIDS+=($CAPPID)
-  t_poll 10 grep -q "Capturing on" "$2.log"
+  t_capturing "$2.log"
 }
 stop_capture() { kill -INT "$CAPPID" 2>/dev/null; wait "$CAPPID" 2>/dev/null; }
 check_capture() { # NAME PCAP TYPES...
