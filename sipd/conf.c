@@ -2,11 +2,24 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sipd.h"
 
 static const char *const sipd_algorithms[] = { "md5", "sha-256", NULL };
 static const char *const sipd_log_levels[] = { "error", "warning", "info", "debug", NULL };
+static const char *const sipd_transports[] = { "udp", "tcp", NULL };
+
+static const struct conf_field sipd_route_fields[] = {
+	CONF_STRING("domain", struct sipd_route, domain, .flags = CONF_F_REQUIRED, .umin = 1,
+		    .umax = 253, .help = "Request-URI host this route applies to"),
+	CONF_SOCKADDR("next_hop", struct sipd_route, next_hop, .flags = CONF_F_REQUIRED,
+		      .port = 5060, .help = "address (and port, default 5060) of the next hop"),
+	CONF_ENUM("transport", struct sipd_route, transport, sipd_transports, .dflt = "udp",
+		  .help = "udp or tcp"),
+};
+static const struct conf_schema sipd_route_schema = CONF_SCHEMA(struct sipd_route,
+								  sipd_route_fields);
 
 static int sipd_conf_check(const void *obj, const char **key, char *msg, size_t msglen)
 {
@@ -31,6 +44,18 @@ static int sipd_conf_check(const void *obj, const char **key, char *msg, size_t 
 		snprintf(msg, msglen, "an algorithm is listed twice");
 		return -1;
 	}
+	if (c->authenticate_invite && !c->credentials.data) {
+		*key = "authenticate_invite";
+		snprintf(msg, msglen, "needs credentials");
+		return -1;
+	}
+	for (size_t i = 0; i < c->nroutes; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcasecmp(c->routes[i].domain, c->routes[j].domain) == 0) {
+				*key = "routes";
+				snprintf(msg, msglen, "domain %s is listed twice", c->routes[i].domain);
+				return -1;
+			}
 	if (c->authentication && !c->credentials.data) {
 		*key = "credentials";
 		snprintf(msg, msglen, "required when authentication is on");
@@ -88,6 +113,17 @@ static const struct conf_field sipd_fields[] = {
 		  .umin = 1, .umax = 10000000, .help = "responses kept for retransmissions"),
 	CONF_SIZE("max_message_size", struct sipd_conf, max_message_size, .dflt = "64KiB",
 		  .umin = 1024, .umax = 65536, .help = "larger messages are dropped"),
+	CONF_BOOL("authenticate_invite", struct sipd_conf, authenticate_invite, .dflt = "false",
+		  .help = "challenge (407) INVITEs whose From is a user of a served domain"),
+	CONF_BOOL("record_route", struct sipd_conf, record_route, .dflt = "true",
+		  .help = "insert Record-Route in INVITE, SUBSCRIBE and REFER"),
+	CONF_STRING("advertise", struct sipd_conf, advertise, .dflt = "", .umax = 260,
+		    .help = "host[:port] put in Via and Record-Route; empty: the listen address"),
+	CONF_LIST("routes", struct sipd_conf, routes, nroutes, &sipd_route_schema, .dflt = "[]",
+		  .umax = 1024, .help = "static next hops for other domains"),
+	CONF_UINT("max_proxy_transactions", struct sipd_conf, max_proxy_transactions,
+		  .dflt = "65536", .umin = 1, .umax = 10000000,
+		  .help = "proxy transactions in progress; more get 503"),
 	CONF_UINT("tcp_max_connections", struct sipd_conf, tcp_max_connections, .dflt = "1024",
 		  .umin = 1, .umax = 1000000, .help = "more TCP connections are refused"),
 	CONF_DURATION("tcp_idle_timeout", struct sipd_conf, tcp_idle_timeout, .dflt = "300s",

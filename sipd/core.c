@@ -34,6 +34,8 @@ int sipd_core_init(struct sipd *s, uint64_t now)
 	s->loc.expired = &s->stats.bindings_expired;
 	if ((r = sipd_txns_init(&s->txns, now)) < 0)
 		return r;
+	if ((r = sipd_proxy_init(&s->proxy, now)) < 0)
+		return r;
 	if (s->conf.credentials.data) {
 		r = sipd_creds_parse(&s->creds, (const char *)s->conf.credentials.data,
 				     s->conf.credentials.len, err, sizeof(err));
@@ -51,6 +53,7 @@ int sipd_core_init(struct sipd *s, uint64_t now)
 
 void sipd_core_destroy(struct sipd *s)
 {
+	sipd_proxy_destroy(&s->proxy);
 	sipd_txns_destroy(&s->txns);
 	sipd_loc_destroy(&s->loc);
 	sipd_digest_destroy(&s->digest);

@@ -1,5 +1,5 @@
 /* Control commands of sipd (sipd(8) CONTROL COMMANDS): status (lifecycle module plus
- * sipd_status), stats, registrations [aor=], unregister aor=, save. */
+ * sipd_status), stats, registrations [aor=], unregister aor=, save, transactions. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,9 +17,21 @@ const struct stats_def sipd_stats_defs[] = {
 	S(auth_stale), S(auth_replay), S(auth_unknown_user), S(auth_nonce_table_full),
 	S(bindings_created), S(bindings_refreshed), S(bindings_removed), S(bindings_expired),
 	S(wildcard_removals), S(cseq_out_of_order), S(registrations_ok), S(txn_cache_full),
-	S(tcp_accepted), S(tcp_refused), S(tcp_closed), S(tcp_idle_closed),
+	S(tcp_accepted), S(tcp_connected), S(tcp_refused), S(tcp_closed), S(tcp_idle_closed),
 	S(tcp_framing_errors), S(keepalives), S(snapshot_saves), S(snapshot_failures),
 	S(snapshot_loaded), S(snapshot_skipped),
+	S(reply_100), S(reply_404), S(reply_407), S(reply_408), S(reply_480), S(reply_482),
+	S(reply_483), S(reply_487), S(reply_502),
+	S(proxy_rx_invite), S(proxy_rx_ack), S(proxy_rx_bye), S(proxy_rx_cancel),
+	S(proxy_rx_options), S(proxy_rx_other),
+	S(proxy_rx_1xx), S(proxy_rx_2xx), S(proxy_rx_3xx), S(proxy_rx_4xx), S(proxy_rx_5xx),
+	S(proxy_rx_6xx),
+	S(proxy_fwd_requests), S(proxy_fwd_responses), S(proxy_stateless_requests),
+	S(proxy_stateless_responses), S(proxy_retransmissions), S(proxy_request_retransmissions),
+	S(proxy_timeouts), S(proxy_cancels_sent), S(proxy_acks_sent), S(proxy_loops),
+	S(proxy_spirals), S(proxy_txn_created), S(proxy_txn_freed),
+	S(drop_proxy_stray_response), S(drop_proxy_send), S(drop_proxy_txn_full),
+	S(drop_proxy_stray_ack), S(drop_proxy_bad_response),
 };
 #undef S
 const size_t sipd_stats_ndefs = STATS_COUNT(sipd_stats_defs);
@@ -33,6 +45,7 @@ void sipd_status(void *arg, struct json_writer *w)
 	json_kv_uint(w, "max_bindings", s->conf.max_bindings);
 	json_kv_uint(w, "nonces", table_count(&s->digest.nonces));
 	json_kv_uint(w, "transactions", table_count(&s->txns.t));
+	json_kv_uint(w, "proxy_transactions", table_count(&s->proxy.txns));
 	json_kv_uint(w, "tcp_connections", s->nconns);
 	json_kv_str(w, "realm", s->conf.realm);
 	json_kv_bool(w, "authentication", s->conf.authentication);
@@ -154,6 +167,18 @@ static int cmd_save(void *arg, const struct json_value *args, struct json_writer
 	return 0;
 }
 
+/* transactions: the proxy's server transactions with their branches. */
+static int cmd_transactions(void *arg, const struct json_value *args, struct json_writer *result,
+			    char *err, size_t errlen)
+{
+	struct sipd *s = arg;
+	(void)args;
+	(void)err;
+	(void)errlen;
+	sipd_proxy_dump(s, result, uv_now(s->loop));
+	return 0;
+}
+
 int sipd_ctl_register(struct sipd *s)
 {
 	s->stats_table = (struct stats_table){ &s->stats, sipd_stats_defs, sipd_stats_ndefs };
@@ -162,7 +187,9 @@ int sipd_ctl_register(struct sipd *s)
 			 cmd_registrations, s) < 0 ||
 	    ctl_register(s->ctl, "unregister", "remove every binding of aor=sip:user@domain",
 			 cmd_unregister, s) < 0 ||
-	    ctl_register(s->ctl, "save", "write the snapshot now", cmd_save, s) < 0)
+	    ctl_register(s->ctl, "save", "write the snapshot now", cmd_save, s) < 0 ||
+	    ctl_register(s->ctl, "transactions", "the proxy transactions and their branches",
+			 cmd_transactions, s) < 0)
 		return -1;
 	return 0;
 }

@@ -7,6 +7,14 @@
 #include "roam/clock.h"
 
 #define SIPD_TICK_MS 1000 /* expiry resolution of bindings, nonces and transactions */
+#define SIPD_PROXY_TICK_MS 50 /* resolution of the transaction timers (T1 is 500 ms) */
+
+static void proxy_tick_cb(uv_timer_t *t)
+{
+	struct sipd *s = t->data;
+	if (s->proxy.all)
+		sipd_proxy_timers(s, uv_now(s->loop));
+}
 
 static void tick_cb(uv_timer_t *t)
 {
@@ -84,6 +92,10 @@ static void sipd_shutdown(void *arg)
 		uv_timer_stop(&s->expiry_timer);
 		uv_close((uv_handle_t *)&s->expiry_timer, NULL);
 	}
+	if (s->proxy_timer_init && !uv_is_closing((uv_handle_t *)&s->proxy_timer)) {
+		uv_timer_stop(&s->proxy_timer);
+		uv_close((uv_handle_t *)&s->proxy_timer, NULL);
+	}
 }
 
 static int sipd_load(void *arg, const struct roam_args *args)
@@ -131,6 +143,11 @@ static int sipd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
 	s->expiry_timer.data = s;
 	s->timer_init = true;
 	uv_timer_start(&s->expiry_timer, tick_cb, SIPD_TICK_MS, SIPD_TICK_MS);
+	uv_timer_init(loop, &s->proxy_timer);
+	s->proxy_timer.data = s;
+	s->proxy_timer_init = true;
+	uv_timer_start(&s->proxy_timer, proxy_tick_cb, SIPD_PROXY_TICK_MS, SIPD_PROXY_TICK_MS);
+	s->send = sipd_transport_send;
 	if ((r = sipd_transport_open(s)) < 0)
 		return r;
 	if (s->conf.snapshot && *s->conf.snapshot &&

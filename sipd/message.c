@@ -1,8 +1,9 @@
 /* The one receive path of sipd: size check, libosip2 parse, the general UAS checks of RFC 3261
- * 8.2 (mandatory headers, CSeq method, URI scheme, Require/420), retransmission matching, method
- * dispatch (REGISTER, OPTIONS; 405/481/501 for the rest), responses built with libosip2.
- * Every message either gets exactly one response or is dropped through `drop:` with a counted
- * reason. */
+ * 8.2 (mandatory headers, CSeq method, URI scheme, Require/420), then the proxy (proxy.c) for
+ * responses and for every request that is not for sipd itself; for sipd itself: retransmission
+ * matching, method dispatch (REGISTER, OPTIONS; 405/481/501 for the rest), responses built with
+ * libosip2.  Every message either gets exactly one response, is forwarded by the proxy, or is
+ * dropped through `drop:` with a counted reason. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -22,7 +23,7 @@
  * its implementation. */
 const char *const sipd_supported_tags[] = { NULL };
 
-#define SIPD_ALLOW "REGISTER, OPTIONS"
+#define SIPD_ALLOW "REGISTER, OPTIONS, INVITE, ACK, CANCEL, BYE"
 #define SIPD_SERVER "roam-sipd/" ROAM_VERSION
 
 static void count_reply(struct sipd *s, int code)
@@ -37,6 +38,15 @@ static void count_reply(struct sipd *s, int code)
 	case 420: s->stats.reply_420++; break;
 	case 423: s->stats.reply_423++; break;
 	case 481: s->stats.reply_481++; break;
+	case 100: s->stats.reply_100++; break;
+	case 404: s->stats.reply_404++; break;
+	case 407: s->stats.reply_407++; break;
+	case 408: s->stats.reply_408++; break;
+	case 480: s->stats.reply_480++; break;
+	case 482: s->stats.reply_482++; break;
+	case 483: s->stats.reply_483++; break;
+	case 487: s->stats.reply_487++; break;
+	case 502: s->stats.reply_502++; break;
 	case 500: s->stats.reply_500++; break;
 	case 501: s->stats.reply_501++; break;
 	case 503: s->stats.reply_503++; break;
@@ -45,7 +55,7 @@ static void count_reply(struct sipd *s, int code)
 }
 
 /* RFC 3261 18.2.1 / RFC 3581: received= when sent-by is not the source address, rport=. */
-static void via_stamp(osip_via_t *via, const struct sipd_src *src)
+void sipd_via_stamp(osip_via_t *via, const struct sipd_src *src)
 {
 	char ip[ROAM_ADDRSTRLEN], port[8];
 	struct roam_ipaddr a;
@@ -94,7 +104,7 @@ int sipd_respond(struct sipd *s, struct sipd_req *r, int code, const char *reaso
 		goto out;
 	osip_via_t *top = NULL;
 	osip_message_get_via(resp, 0, &top);
-	via_stamp(top, r->src);
+	sipd_via_stamp(top, r->src);
 	if ((req->from && osip_from_clone(req->from, &resp->from) != 0) ||
 	    (req->to && osip_to_clone(req->to, &resp->to) != 0) ||
 	    (req->call_id && osip_call_id_clone(req->call_id, &resp->call_id) != 0) ||
@@ -147,14 +157,15 @@ int sipd_challenge(struct sipd *s, struct sipd_req *r, bool stale)
 	for (size_t i = 0; i < s->conf.ndigest_algorithms && n < 2; i++) {
 		bool sha = s->conf.digest_algorithms[i] == SIPD_ALG_SHA256;
 		snprintf(h[n], sizeof(h[n]),
-			 "WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", algorithm=%s, "
-			 "qop=\"auth\"%s", s->conf.realm, nonce, sha ? "SHA-256" : "MD5",
+			 "%s: Digest realm=\"%s\", nonce=\"%s\", algorithm=%s, "
+			 "qop=\"auth\"%s", r->proxy_auth ? "Proxy-Authenticate" : "WWW-Authenticate",
+			 s->conf.realm, nonce, sha ? "SHA-256" : "MD5",
 			 stale ? ", stale=true" : "");
 		hs[n] = h[n];
 		n++;
 	}
 	s->stats.auth_challenged++;
-	return sipd_respond(s, r, 401, NULL, hs);
+	return sipd_respond(s, r, r->proxy_auth ? 407 : 401, NULL, hs);
 }
 
 static bool tag_supported(const char *tag)
@@ -240,7 +251,7 @@ static bool all_digits(const char *v)
 
 /* Where a UDP response goes (RFC 3261 18.2.2, RFC 3581 4): the source address; the source port
  * when rport was asked for, else the sent-by port (5060 by default). */
-static void response_dst(osip_message_t *msg, const struct sipd_src *src, struct roam_sockaddr *dst)
+void sipd_response_dst(osip_message_t *msg, const struct sipd_src *src, struct roam_sockaddr *dst)
 {
 	*dst = src->addr;
 	if (src->transport != SIPD_TP_UDP)
@@ -302,9 +313,14 @@ int sipd_handle(struct sipd *s, const uint8_t *data, size_t len, const struct si
 		why = "unparseable";
 		goto drop;
 	}
-	if (MSG_IS_RESPONSE(msg) || !msg->sip_method) {
-		s->stats.drop_response++;
-		why = "response (no transaction to match)";
+	if (MSG_IS_RESPONSE(msg)) {
+		sipd_proxy_response(s, msg, src, now); /* counts its own drops */
+		osip_message_free(msg);
+		return 0;
+	}
+	if (!msg->sip_method) {
+		s->stats.drop_unparseable++;
+		why = "neither request nor response";
 		goto drop;
 	}
 	s->stats.rx_requests++;
@@ -315,18 +331,24 @@ int sipd_handle(struct sipd *s, const uint8_t *data, size_t len, const struct si
 		goto drop;
 	}
 	r.msg = msg;
-	if (strcmp(msg->sip_method, "ACK") == 0) {
-		s->stats.drop_ack++; /* ACK of a non-2xx final response: absorbed (17.2.1) */
-		osip_message_free(msg);
-		return 0;
-	}
+	bool is_ack = strcmp(msg->sip_method, "ACK") == 0;
 	/* RFC 3261 8.1.1: To, From, CSeq, Call-ID, Max-Forwards, Via are mandatory (Max-Forwards
 	 * is not enforced here: its absence harms no registrar). */
 	if (!msg->from || !msg->from->url || !msg->to || !msg->to->url || !msg->call_id ||
 	    !msg->call_id->number || !msg->cseq || !msg->cseq->number || !msg->cseq->method ||
 	    !msg->req_uri || !msg->req_uri->scheme) {
+		if (is_ack) { /* never answered (17.1.1.3) */
+			s->stats.drop_ack++;
+			why = "ACK without mandatory headers";
+			goto drop;
+		}
 		sipd_respond(s, &r, 400, "Missing Mandatory Header", NULL);
 		goto sent;
+	}
+	if (is_ack && (!all_digits(msg->cseq->number) || strcmp(msg->cseq->method, "ACK") != 0)) {
+		s->stats.drop_ack++;
+		why = "ACK with a bad CSeq";
+		goto drop;
 	}
 	if (!all_digits(msg->cseq->number) || strlen(msg->cseq->number) > 10 ||
 	    strtoull(msg->cseq->number, NULL, 10) > UINT32_MAX >> 1) {
@@ -342,6 +364,31 @@ int sipd_handle(struct sipd *s, const uint8_t *data, size_t len, const struct si
 	    (!all_digits(mf->hvalue) || strlen(mf->hvalue) > 3)) {
 		sipd_respond(s, &r, 400, "Bad Max-Forwards", NULL);
 		goto sent;
+	}
+	if (is_ack) {
+		if (sipd_proxy_request(s, &r) == 0)
+			s->stats.drop_ack++; /* an ACK for sipd itself: absorbed (17.2.1) */
+		osip_message_free(msg);
+		out->len = start;
+		return 0;
+	}
+	/* The proxy first: its server transactions absorb retransmissions of what it forwards,
+	 * and what is not for sipd itself is forwarded (RFC 3261 16). */
+	if (strcasecmp(msg->req_uri->scheme, "sip") == 0 ||
+	    strcasecmp(msg->req_uri->scheme, "sips") == 0) {
+		int pr = sipd_proxy_request(s, &r);
+		if (pr == 1) {
+			if (out->err) {
+				s->stats.tx_errors++;
+				why = "cannot build the response";
+				goto drop;
+			}
+			if (out->len == start) {
+				osip_message_free(msg);
+				return 0;
+			}
+			goto sent_nocache;
+		}
 	}
 	if (strcmp(msg->sip_method, "CANCEL") != 0 &&
 	    sipd_txn_key(msg, key, &keylen) == 0) {
@@ -367,7 +414,7 @@ int sipd_handle(struct sipd *s, const uint8_t *data, size_t len, const struct si
 		handle_options(s, &r);
 	} else if (strcmp(msg->sip_method, "CANCEL") == 0) {
 		s->stats.rx_other_methods++;
-		sipd_respond(s, &r, 481, NULL, NULL); /* no INVITE transactions yet */
+		sipd_respond(s, &r, 481, NULL, NULL); /* no INVITE transaction of ours to cancel */
 	} else if (method_known(msg->sip_method)) {
 		s->stats.rx_other_methods++;
 		const char *hs[] = { "Allow: " SIPD_ALLOW, NULL };
@@ -388,7 +435,7 @@ sent:
 			   now + SIPD_TXN_TIMER_J, s->conf.max_transactions) == -ENOSPC)
 		s->stats.txn_cache_full++;
 sent_nocache:
-	response_dst(msg, src, dst);
+	sipd_response_dst(msg, src, dst);
 	osip_message_free(msg);
 	return 1;
 drop: {

@@ -12,7 +12,7 @@
 
 #include "sipd.h"
 
-static bool domain_served(const struct sipd *s, const char *host)
+bool sipd_domain_served(const struct sipd *s, const char *host)
 {
 	if (s->conf.ndomains == 0)
 		return true;
@@ -58,7 +58,8 @@ int sipd_authenticate(struct sipd *s, struct sipd_req *r, const char **user)
 {
 	osip_authorization_t *a = NULL, *cand;
 	char realm[256];
-	for (int i = 0; osip_message_get_authorization(r->msg, i, &cand) >= 0; i++) {
+	osip_list_t *al = r->proxy_auth ? &r->msg->proxy_authorizations : &r->msg->authorizations;
+	for (int i = 0; osip_message_get_knownheaderlist(al, i, (void **)&cand) >= 0; i++) {
 		unq(cand ? cand->realm : NULL, realm, sizeof(realm));
 		if (cand && strcmp(realm, s->conf.realm) == 0) {
 			a = cand;
@@ -254,7 +255,7 @@ void sipd_register(struct sipd *s, struct sipd_req *r)
 	size_t n = 0;
 	bool wildcard = false;
 	/* Step 1: the domain of the Request-URI. */
-	if (!domain_served(s, m->req_uri->host)) {
+	if (!sipd_domain_served(s, m->req_uri->host)) {
 		sipd_respond(s, r, 403, "Domain Not Served", NULL);
 		return;
 	}
@@ -266,7 +267,7 @@ void sipd_register(struct sipd *s, struct sipd_req *r)
 		sipd_respond(s, r, 400, "Bad To Address", NULL);
 		return;
 	}
-	if (!domain_served(s, m->to->url->host)) {
+	if (!sipd_domain_served(s, m->to->url->host)) {
 		sipd_respond(s, r, 404, "Address Not Served Here", NULL);
 		return;
 	}

@@ -7,7 +7,8 @@
  * path: checks, dispatch, responses, OPTIONS, 420/405/501), registrar.c (REGISTER, RFC 3261
  * 10.3; digest checks), location.c (the location service, its expiry and snapshots), digest.c
  * (credentials, stateless nonces, digest computation), txn.c (non-INVITE server transactions:
- * retransmitted requests get the same response),
+ * retransmitted requests get the same response), proxy.c (the stateful proxy of RFC 3261
+ * section 16 with its INVITE and non-INVITE client and server transactions, section 17),
  * ctl.c (control commands).  All state lives in one struct sipd, passed explicitly. */
 #ifndef SIPD_H
 #define SIPD_H
@@ -41,6 +42,13 @@
 
 enum sipd_transport { SIPD_TP_UDP = 0, SIPD_TP_TCP = 1 };
 
+/* A static next hop for a domain (sipd.yaml `routes:`). */
+struct sipd_route {
+	char *domain;
+	struct roam_sockaddr next_hop;
+	int transport;                /* enum sipd_transport */
+};
+
 /* ---- configuration (conf.c; sipd.yaml(5)) ---- */
 
 struct sipd_conf {
@@ -61,6 +69,12 @@ struct sipd_conf {
 	uint32_t max_nonces;          /* nonces with nc state */
 	uint32_t max_transactions;    /* cached non-INVITE responses */
 	uint32_t max_message_size;    /* bytes */
+	bool authenticate_invite;     /* 407 for INVITEs from local users without credentials */
+	bool record_route;            /* insert Record-Route in dialog-creating requests */
+	char *advertise;              /* host[:port] for Via and Record-Route; "": from listen */
+	struct sipd_route *routes;    /* static next hops by Request-URI domain */
+	size_t nroutes;
+	uint32_t max_proxy_transactions;
 	uint32_t tcp_max_connections;
 	uint32_t tcp_idle_timeout;    /* ms */
 	char *control_socket;
@@ -247,9 +261,22 @@ struct sipd_stats {
 	uint64_t bindings_created, bindings_refreshed, bindings_removed, bindings_expired,
 		wildcard_removals, cseq_out_of_order, registrations_ok;
 	uint64_t txn_cache_full;
-	uint64_t tcp_accepted, tcp_refused, tcp_closed, tcp_idle_closed, tcp_framing_errors;
+	uint64_t tcp_accepted, tcp_connected, tcp_refused, tcp_closed, tcp_idle_closed, tcp_framing_errors;
 	uint64_t keepalives;           /* CRLF keep-alives (UDP and TCP) */
 	uint64_t snapshot_saves, snapshot_failures, snapshot_loaded, snapshot_skipped;
+	/* proxy (proxy.c) */
+	uint64_t reply_100, reply_404, reply_407, reply_408, reply_480, reply_482, reply_483,
+		reply_487, reply_502;
+	uint64_t proxy_rx_invite, proxy_rx_ack, proxy_rx_bye, proxy_rx_cancel, proxy_rx_options,
+		proxy_rx_other;
+	uint64_t proxy_rx_1xx, proxy_rx_2xx, proxy_rx_3xx, proxy_rx_4xx, proxy_rx_5xx,
+		proxy_rx_6xx;
+	uint64_t proxy_fwd_requests, proxy_fwd_responses, proxy_stateless_requests,
+		proxy_stateless_responses, proxy_retransmissions, proxy_request_retransmissions,
+		proxy_timeouts, proxy_cancels_sent, proxy_acks_sent, proxy_loops, proxy_spirals,
+		proxy_txn_created, proxy_txn_freed;
+	uint64_t drop_proxy_stray_response, drop_proxy_send, drop_proxy_txn_full,
+		drop_proxy_stray_ack, drop_proxy_bad_response;
 };
 
 extern const struct stats_def sipd_stats_defs[];
@@ -287,6 +314,9 @@ struct sipd_tcp_conn {
 	struct roam_sockaddr peer;
 	uint8_t *buf;
 	size_t len, cap;
+	uint8_t *pend;                 /* queued while an outgoing connection is being set up */
+	size_t pendlen;
+	bool connecting;
 	int closing;                   /* 0, or the number of handles still to close */
 };
 
@@ -296,6 +326,91 @@ void sipd_transport_close(struct sipd *s);
  * of the message (> 0) with leading CRLFs skipped (*skip), 0 when more bytes are needed, or
  * -EMSGSIZE (over max) / -EBADMSG (no or bad Content-Length) on a framing error. */
 long sipd_tcp_frame(const uint8_t *buf, size_t len, size_t max, size_t *skip);
+
+/* Where a message goes (proxy.c, transport.c). */
+struct sipd_dest {
+	enum sipd_transport transport;
+	struct roam_sockaddr addr;
+};
+
+/* Sends data (borrowed) to d: UDP from a listener of d's family, TCP over an existing
+ * connection to d or a new one.  0 or -errno.  transport.c installs the real one; tests a fake. */
+typedef int (*sipd_send_fn)(struct sipd *s, const struct sipd_dest *d, const uint8_t *data,
+			    size_t len);
+
+/* ---- the stateful proxy (proxy.c) ---- */
+
+#define SIPD_T1 500u                  /* RFC 3261 17.1.1.1, ms */
+#define SIPD_T2 4000u
+#define SIPD_T4 5000u
+#define SIPD_TIMER_C 180000u          /* 16.6 item 11: > 3 min */
+#define SIPD_MAX_BRANCHES 8           /* client transactions of one server transaction */
+#define SIPD_MAX_TARGETS 16           /* contacts considered per request */
+#define SIPD_BRANCH_MAX 64
+
+struct osip_message;
+struct sipd_ptxn;
+
+/* A client transaction (17.1) of the proxy: one branch of a server transaction. */
+struct sipd_branch {
+	struct table_node node;        /* in sipd_proxy.branches, keyed by branch */
+	struct sipd_ptxn *tx;
+	char branch[SIPD_BRANCH_MAX];
+	uint8_t branchlen;
+	uint8_t state;                 /* enum sipd_ct_state (proxy.c) */
+	uint8_t cancel_state;          /* 0 none, 1 waiting for a provisional, 2 sent, 3 done */
+	struct sipd_dest dst;
+	struct osip_message *fwd;      /* the forwarded request, owned */
+	char *req;                     /* its text, owned (retransmissions) */
+	size_t reqlen;
+	char *ack;                     /* the hop-by-hop ACK of a non-2xx, owned */
+	size_t acklen;
+	char *cancel;                  /* the CANCEL, owned */
+	size_t cancellen;
+	uint64_t next_tx, deadline;    /* A/E retransmission; B/F, C, D/K */
+	uint32_t interval;
+	uint64_t cancel_next, cancel_deadline;
+	uint32_t cancel_interval;
+	int code;                      /* last final status (408 on timeout) */
+};
+
+/* A server transaction (17.2) of the proxy and its response context (16.7). */
+struct sipd_ptxn {
+	struct table_node node;        /* in sipd_proxy.txns, keyed by the 17.2.3 key */
+	struct sipd_ptxn *next, **pprev; /* every transaction, for the timers */
+	struct osip_message *req;      /* the request as received (Via stamped), owned */
+	struct osip_message *tmpl;     /* the request prepared for forwarding (16.6 1-7), owned */
+	struct sipd_dest up;           /* where responses go */
+	bool invite;
+	uint8_t state;                 /* enum sipd_st_state (proxy.c) */
+	bool cancelled, final_sent;
+	char *resp;                    /* last response sent upstream, owned */
+	size_t resplen;
+	int resp_code;
+	uint64_t g_next, deadline;     /* Timer G; H, I, J or the end of Accepted */
+	uint32_t g_interval;
+	struct osip_message *best;     /* best final response so far, owned (NULL: best_code only) */
+	int best_code;
+	char *targets[SIPD_MAX_TARGETS]; /* owned URIs, best q first */
+	uint16_t tq[SIPD_MAX_TARGETS];
+	bool tforced[SIPD_MAX_TARGETS];
+	struct sipd_dest tdst[SIPD_MAX_TARGETS]; /* when forced (contact registered over TCP) */
+	int ntargets, next_target;
+	uint64_t lh;                   /* loop hash of the request as received (16.6 item 8) */
+	struct sipd_branch br[SIPD_MAX_BRANCHES];
+	int nbr;
+	uint64_t created;
+	uint8_t keylen;
+	char key[TABLE_KEY_MAX];
+};
+
+struct sipd_proxy {
+	struct table txns;             /* server transactions by key */
+	struct table branches;         /* client transactions by branch */
+	struct sipd_ptxn *all;
+	uint8_t secret[16];            /* SipHash key of the branch values */
+	bool init;
+};
 
 /* ---- the daemon ---- */
 
@@ -308,6 +423,11 @@ struct sipd {
 	struct sipd_digest digest;
 	struct sipd_loc loc;
 	struct sipd_txns txns;
+	struct sipd_proxy proxy;
+	sipd_send_fn send;             /* NULL: forwarding fails with 503 */
+	void *send_arg;                /* for a fake send */
+	uv_timer_t proxy_timer;
+	bool proxy_timer_init;
 	struct sipd_udp_listener udp[SIPD_MAX_LISTEN];
 	size_t nudp;
 	struct sipd_tcp_listener tcp[SIPD_MAX_LISTEN];
@@ -331,10 +451,11 @@ struct sipd {
  * libosip2's parser, digest secret, tables, credentials.  -errno. */
 int sipd_core_init(struct sipd *s, uint64_t now);
 void sipd_core_destroy(struct sipd *s);
-/* Handles one message (data borrowed) from src at monotonic `now`.  When a reply is due it is
- * appended to out and its destination written to *dst (for UDP: RFC 3261 18.2.2 and RFC 3581);
- * returns 1; returns 0 when nothing is to be sent (dropped, ACK, ...).  Never fails: every drop
- * is counted. */
+/* Handles one message (data borrowed) from src at monotonic `now`.  When a reply to src is due
+ * it is appended to out and its destination written to *dst (for UDP: RFC 3261 18.2.2 and RFC
+ * 3581); returns 1; returns 0 when nothing is to be sent back (dropped, ACK, forwarded ...).
+ * What the proxy forwards, and responses it sends later, go through s->send.  Never fails:
+ * every drop is counted. */
 int sipd_handle(struct sipd *s, const uint8_t *data, size_t len, const struct sipd_src *src,
 		uint64_t now, struct wbuf *out, struct roam_sockaddr *dst);
 /* Option tags sipd supports (for Supported and the 420 check): NULL-terminated. */
@@ -348,6 +469,7 @@ struct sipd_req {
 	uint64_t now;
 	struct wbuf *out;
 	char user[256];                /* the authenticated user name */
+	bool proxy_auth;               /* 407 / Proxy-Authorization instead of 401 / Authorization */
 };
 /* Builds and serialises a response to r: code, reason (NULL: the standard phrase) and extra
  * header lines ("Name: value", NULL-terminated list, may be NULL).  Counts it.  0 or -errno. */
@@ -360,6 +482,34 @@ void sipd_register(struct sipd *s, struct sipd_req *r);
 /* Digest check of r's Authorization for realm (registrar.c): 0 authenticated (user in *user,
  * borrowed from r), else it answered (401/400/403) and returns -EACCES. */
 int sipd_authenticate(struct sipd *s, struct sipd_req *r, const char **user);
+
+/* RFC 3261 18.2.1 / RFC 3581: received= and rport= on a request's top Via (borrowed). */
+struct osip_via;
+void sipd_via_stamp(struct osip_via *via, const struct sipd_src *src);
+/* Where a response to msg received from src goes (18.2.2, RFC 3581 4). */
+void sipd_response_dst(struct osip_message *msg, const struct sipd_src *src,
+		       struct roam_sockaddr *dst);
+/* True when host (a domain name) is one of ours (any name when no domains are configured). */
+bool sipd_domain_served(const struct sipd *s, const char *host);
+
+/* proxy.c */
+int sipd_proxy_init(struct sipd_proxy *p, uint64_t now);
+void sipd_proxy_destroy(struct sipd_proxy *p);
+/* Request r (validated by message.c) for the proxy: returns 0 when it is for sipd itself
+ * (REGISTER or OPTIONS for us: the caller answers), 1 when the proxy took it (a response to
+ * the sender may have been appended to r->out: the caller sends it). */
+int sipd_proxy_request(struct sipd *s, struct sipd_req *r);
+/* A response (msg borrowed) received from src: matched to a client transaction (17.1.3) and
+ * processed (16.7), or forwarded statelessly.  Never fails: drops are counted. */
+void sipd_proxy_response(struct sipd *s, struct osip_message *msg, const struct sipd_src *src,
+			 uint64_t now);
+/* Runs the transaction timers due at now (A, B, C, D, E, F, G, H, I, J, K). */
+void sipd_proxy_timers(struct sipd *s, uint64_t now);
+/* Dumps the proxy transactions as a JSON array (control command `transactions`). */
+void sipd_proxy_dump(struct sipd *s, struct json_writer *w, uint64_t now);
+/* transport.c: the real send function. */
+int sipd_transport_send(struct sipd *s, const struct sipd_dest *d, const uint8_t *data,
+			size_t len);
 
 /* main.c / location glue */
 /* Expires due bindings, nonces and transactions and re-arms the expiry timer. */

@@ -99,6 +99,7 @@ static void conn_closed(uv_handle_t *h)
 {
 	struct sipd_tcp_conn *c = h->data;
 	if (--c->closing == 0) {
+		free(c->pend);
 		free(c->buf);
 		free(c);
 	}
@@ -142,6 +143,17 @@ static void write_done(uv_write_t *w, int status)
 
 static void conn_send(struct sipd_tcp_conn *c, const uint8_t *data, size_t len)
 {
+	if (c->connecting) {
+		uint8_t *np = realloc(c->pend, c->pendlen + len);
+		if (!np) {
+			c->s->stats.tx_errors++;
+			return;
+		}
+		memcpy(np + c->pendlen, data, len);
+		c->pend = np;
+		c->pendlen += len;
+		return;
+	}
 	struct write_req *wr = calloc(1, sizeof(*wr));
 	char *copy = malloc(len);
 	if (!wr || !copy) {
@@ -229,15 +241,11 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	}
 }
 
-static void accept_cb(uv_stream_t *server, int status)
+static struct sipd_tcp_conn *conn_new(struct sipd *s)
 {
-	struct sipd_tcp_listener *l = server->data;
-	struct sipd *s = l->s;
-	if (status < 0)
-		return;
 	struct sipd_tcp_conn *c = calloc(1, sizeof(*c));
 	if (!c)
-		return;
+		return NULL;
 	c->s = s;
 	uv_tcp_init(s->loop, &c->handle);
 	uv_timer_init(s->loop, &c->idle);
@@ -249,6 +257,18 @@ static void accept_cb(uv_stream_t *server, int status)
 	s->conns = c;
 	c->pprev = &s->conns;
 	s->nconns++;
+	return c;
+}
+
+static void accept_cb(uv_stream_t *server, int status)
+{
+	struct sipd_tcp_listener *l = server->data;
+	struct sipd *s = l->s;
+	if (status < 0)
+		return;
+	struct sipd_tcp_conn *c = conn_new(s);
+	if (!c)
+		return;
 	if (uv_accept(server, (uv_stream_t *)&c->handle) < 0) {
 		conn_close(c);
 		return;
@@ -267,6 +287,81 @@ static void accept_cb(uv_stream_t *server, int status)
 	uv_timer_start(&c->idle, idle_cb, s->conf.tcp_idle_timeout, s->conf.tcp_idle_timeout);
 	if (uv_read_start((uv_stream_t *)&c->handle, alloc_cb, read_cb) < 0)
 		conn_close(c);
+}
+
+struct connect_req {
+	uv_connect_t req;
+	struct sipd_tcp_conn *c;
+};
+
+static void connect_cb(uv_connect_t *req, int status)
+{
+	struct connect_req *cr = (struct connect_req *)req;
+	struct sipd_tcp_conn *c = cr->c;
+	free(cr);
+	c->connecting = false;
+	if (status < 0 || c->closing) {
+		char b[ROAM_ADDRSTRLEN];
+		if (!c->closing) {
+			log_rl_warnx(&c->s->drop_rl, "TCP connection to %s: %s",
+				     roam_sockaddr_fmt(&c->peer, b, sizeof(b)), uv_strerror(status));
+			c->s->stats.tx_errors++;
+			conn_close(c);
+		}
+		return;
+	}
+	c->s->stats.tcp_connected++;
+	uv_timer_start(&c->idle, idle_cb, c->s->conf.tcp_idle_timeout, c->s->conf.tcp_idle_timeout);
+	if (uv_read_start((uv_stream_t *)&c->handle, alloc_cb, read_cb) < 0) {
+		conn_close(c);
+		return;
+	}
+	if (c->pendlen) {
+		uint8_t *p = c->pend;
+		size_t n = c->pendlen;
+		c->pend = NULL;
+		c->pendlen = 0;
+		conn_send(c, p, n);
+		free(p);
+	}
+}
+
+int sipd_transport_send(struct sipd *s, const struct sipd_dest *d, const uint8_t *data,
+			size_t len)
+{
+	int fam = roam_sockaddr_family(&d->addr);
+	if (d->transport == SIPD_TP_UDP) {
+		for (size_t i = 0; i < s->nudp; i++)
+			if (roam_sockaddr_family(&s->udp[i].addr) == fam)
+				return roam_udp_send(s->udp[i].udp, &d->addr, data, len) < 0 ? -EIO : 0;
+		return -EAFNOSUPPORT;
+	}
+	for (struct sipd_tcp_conn *c = s->conns; c; c = c->next)
+		if (!c->closing && roam_sockaddr_eq(&c->peer, &d->addr)) {
+			conn_send(c, data, len);
+			return 0;
+		}
+	if (s->nconns >= s->conf.tcp_max_connections)
+		return -EMFILE;
+	struct sipd_tcp_conn *c = conn_new(s);
+	struct connect_req *cr = calloc(1, sizeof(*cr));
+	if (!c || !cr) {
+		free(cr);
+		if (c)
+			conn_close(c);
+		return -ENOMEM;
+	}
+	c->peer = d->addr;
+	c->connecting = true;
+	cr->c = c;
+	if (uv_tcp_connect(&cr->req, &c->handle, &d->addr.sa, connect_cb) < 0) {
+		free(cr);
+		c->connecting = false;
+		conn_close(c);
+		return -EIO;
+	}
+	conn_send(c, data, len); /* queued until connected */
+	return 0;
 }
 
 int sipd_transport_open(struct sipd *s)

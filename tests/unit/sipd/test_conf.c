@@ -93,3 +93,52 @@ Test(conf, readable_credentials_file_is_refused)
 	unlink(users);
 	rmdir(dir);
 }
+
+/* The proxy keys: routes (list of maps), their checks, authenticate_invite's dependency. */
+Test(conf, proxy_keys)
+{
+	struct sipd_conf c;
+	char err[256] = "";
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(sipd_conf_load_string(&c,
+					   "authentication: false\nsnapshot: \"\"\n"
+					   "advertise: \"192.0.2.1:5070\"\nrecord_route: false\n"
+					   "routes:\n"
+					   "  - {domain: a.example, next_hop: \"192.0.2.7\"}\n"
+					   "  - {domain: b.example, next_hop: \"[2001:db8::7]:5080\", "
+					   "transport: tcp}\n",
+					   err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(c.nroutes, 2);
+	cr_assert_str_eq(c.routes[0].domain, "a.example");
+	cr_assert_eq(roam_sockaddr_port(&c.routes[0].next_hop), 5060);
+	cr_assert_eq(c.routes[0].transport, SIPD_TP_UDP);
+	cr_assert_eq(roam_sockaddr_port(&c.routes[1].next_hop), 5080);
+	cr_assert_eq(c.routes[1].transport, SIPD_TP_TCP);
+	cr_assert_str_eq(c.advertise, "192.0.2.1:5070");
+	cr_assert(!c.record_route);
+	cr_assert(!c.authenticate_invite);
+	cr_assert_eq(c.max_proxy_transactions, 65536);
+	sipd_conf_free(&c);
+	memset(&c, 0, sizeof(c));
+	cr_assert_lt(sipd_conf_load_string(&c,
+					   "authentication: false\nsnapshot: \"\"\nroutes:\n"
+					   "  - {domain: a.example, next_hop: \"192.0.2.7\"}\n"
+					   "  - {domain: A.example, next_hop: \"192.0.2.8\"}\n",
+					   err, sizeof(err)),
+		     0);
+	cr_assert(strstr(err, "listed twice"), "%s", err);
+	memset(&c, 0, sizeof(c));
+	cr_assert_lt(sipd_conf_load_string(&c,
+					   "authentication: false\nsnapshot: \"\"\nroutes:\n"
+					   "  - {domain: a.example, next_hop: \"192.0.2.7\", transport: sctp}\n",
+					   err, sizeof(err)),
+		     0);
+	memset(&c, 0, sizeof(c));
+	cr_assert_lt(sipd_conf_load_string(&c,
+					   "authentication: false\nsnapshot: \"\"\n"
+					   "authenticate_invite: true\n",
+					   err, sizeof(err)),
+		     0);
+	cr_assert(strstr(err, "authenticate_invite"), "%s", err);
+}

@@ -329,11 +329,12 @@ Test(msg, options_and_other_methods)
 			  "From: <sip:alice@roam.example>;tag=1\nTo: <sip:bob@roam.example>\n"
 			  "Call-ID: i1\nCSeq: 1 INVITE\nContent-Length: 0\n\n";
 	r = send_at(inv, T0, &dst);
-	cr_assert_eq(status_of(r), 405, "%s", r);
+	/* proxied (test_proxy.c): bob is not known here */
+	cr_assert_eq(status_of(r), 404, "%s", r);
 	cr_assert(strstr(r, "received=192.0.2.10"), "%s", r);
 	cr_assert_eq(roam_sockaddr_port(&dst), 5070);
 	free(r);
-	const char *foo = "FOO sip:bob@roam.example SIP/2.0\n"
+	const char *foo = "FOO sip:roam.example SIP/2.0\n"
 			  "Via: SIP/2.0/UDP 192.0.2.10:5070;branch=z9hG4bKf1\n"
 			  "From: <sip:alice@roam.example>;tag=1\nTo: <sip:bob@roam.example>\n"
 			  "Call-ID: f1\nCSeq: 1 FOO\nContent-Length: 0\n\n";
