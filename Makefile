@@ -25,6 +25,8 @@ CFLAGS := -std=c11 -Wall -Wextra -Werror -Wvla -Wshadow -Wstrict-prototypes -Wmi
           -D_GNU_SOURCE -g $(OPT) -Icommon/include $(PKG_CFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 LIBS := $(PKG_LIBS) -lm
+# Extra libraries only some programs link (third argument of roam_prog):
+NFT_LIBS := $(shell pkg-config --libs libnftables 2>/dev/null)
 DEPFLAGS = -MMD -MP
 
 LIBROAM := $(BUILD)/libroam.a
