@@ -55,6 +55,27 @@ static const struct conf_field fad_advert_fields[] = {
 static const struct conf_schema fad_advert_schema = CONF_SCHEMA(struct fad_conf_advert,
 								fad_advert_fields);
 
+static const struct conf_field fad_dataplane_fields[] = {
+	CONF_BOOL("enabled", struct fad_conf_dataplane, enabled, .dflt = "false",
+		  .help = "user-space data plane: decapsulate, deliver, forward, reverse-tunnel"),
+	CONF_STRING("tun", struct fad_conf_dataplane, tun, .dflt = "roamfa0", .umin = 1,
+		    .umax = 15, .help = "TUN device decapsulated packets are written into"),
+	CONF_UINT("tun_mtu", struct fad_conf_dataplane, tun_mtu, .dflt = "1500", .umin = 576,
+		  .umax = 65535, .help = "MTU of the TUN device"),
+	CONF_UINT("ttl", struct fad_conf_dataplane, ttl, .dflt = "64", .umin = 1, .umax = 255,
+		  .help = "outer TTL of the tunnels fad sends (reverse, forwarding)"),
+	CONF_UINT("pending_items", struct fad_conf_dataplane, pending_items, .dflt = "256",
+		  .umin = 1, .umax = 1000000,
+		  .help = "data held per visitor while its registration is pending"),
+	CONF_BOOL("capture_cells", struct fad_conf_dataplane, capture_cells, .dflt = "true",
+		  .help = "read the mobiles' packets on the cells (forwarding off there)"),
+	CONF_BOOL("any_tunnel_source", struct fad_conf_dataplane, any_tunnel_source,
+		  .dflt = "true",
+		  .help = "accept a visitor's tunnelled data from any source (a previous FA)"),
+};
+static const struct conf_schema fad_dataplane_schema = CONF_SCHEMA(struct fad_conf_dataplane,
+								   fad_dataplane_fields);
+
 static int fad_conf_check(const void *obj, const char **key, char *msg, size_t msglen)
 {
 	const struct fad_conf *c = obj;
@@ -125,6 +146,8 @@ static const struct conf_field fad_fields[] = {
 		  .umax = 1000000, .help = "bound of each visitor's FIFO"),
 	CONF_MAP("advert", struct fad_conf, advert, &fad_advert_schema,
 		 .help = "agent advertisements"),
+	CONF_MAP("dataplane", struct fad_conf, dataplane, &fad_dataplane_schema,
+		 .help = "user-space data plane"),
 	CONF_STRING("user", struct fad_conf, user, .dflt = "", .umax = 64,
 		    .help = "run as this user after start-up; empty: stay"),
 	CONF_ENUM("log_level", struct fad_conf, log_level, fad_log_levels, .dflt = "info",

@@ -28,6 +28,7 @@ void fad_status(void *arg, struct json_writer *w)
 	json_kv_uint(w, "home_agent_sas", f->nhas);
 	json_kv_uint(w, "mobile_sas", f->nmns);
 	json_kv_str(w, "snapshot", f->conf.snapshot ? f->conf.snapshot : "");
+	json_kv_bool(w, "dataplane", f->dp.enabled);
 	json_key(w, "cells");
 	json_arr_begin(w);
 	for (size_t i = 0; i < f->ncells; i++) {
@@ -65,6 +66,7 @@ static int dump_one(struct binding *bd, void *arg)
 		json_kv_uint(w, "remaining", fad_visitor_remaining(v, c->now));
 		json_kv_uint(w, "queued", bfifo_count(&bd->cur.fifo));
 		json_kv_uint(w, "moved", bd->cur.fifo.st.moved_in);
+		json_kv_uint(w, "forwarded", v->st.forwarded);
 		json_obj_end(w);
 		return 0;
 	}
@@ -84,6 +86,15 @@ static int dump_one(struct binding *bd, void *arg)
 	json_kv_uint(w, "queued", bfifo_count(&bd->cur.fifo));
 	if (v->state == FAD_V_FORWARDING)
 		json_kv_str(w, "forwarding_to", in4(v->fwd_coa, b, sizeof(b)));
+	json_kv_bool(w, "route_installed", v->dp_route_ifindex > 0);
+	json_kv_uint(w, "decapsulated", v->st.decapsulated);
+	json_kv_uint(w, "delivered", v->st.delivered);
+	json_kv_uint(w, "delivered_bytes", v->st.delivered_bytes);
+	json_kv_uint(w, "held", v->st.held);
+	json_kv_uint(w, "forwarded", v->st.forwarded);
+	json_kv_uint(w, "reverse", v->st.reverse);
+	json_kv_uint(w, "routed", v->st.routed);
+	json_kv_uint(w, "dropped", v->st.dropped);
 	json_obj_end(w);
 	return 0;
 }
@@ -192,6 +203,13 @@ static const struct stats_def fad_stats_defs[] = {
 	STATS_NAMED("sol_malformed", struct fad_stats, adv.sol_malformed),
 	STATS_NAMED("adv_tx_errors", struct fad_stats, adv.tx_errors),
 	S(snapshot_saves), S(snapshot_failures), S(snapshot_loaded), S(snapshot_skipped),
+	S(dp_rx_tunnel), S(dp_rx_tunnel_bytes), S(dp_queued), S(dp_held), S(dp_delivered),
+	S(dp_delivered_bytes), S(dp_forwarded), S(dp_forwarded_bytes), S(dp_forwarded_ctrl),
+	S(dp_rx_cell), S(dp_reverse), S(dp_reverse_bytes), S(dp_routed),
+	S(dp_drop_not_ipip), S(dp_drop_malformed), S(dp_drop_not_for_us), S(dp_drop_no_visitor),
+	S(dp_drop_bad_source), S(dp_drop_pending_full), S(dp_drop_full), S(dp_drop_ttl),
+	S(dp_drop_too_big), S(dp_drop_tx_error), S(dp_drop_cell_stranger), S(dp_drop_cell_state),
+	S(dp_tx_eagain), S(dp_installs), S(dp_install_failures), S(dp_removals),
 };
 
 int fad_ctl_register(struct fad *f)

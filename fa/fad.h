@@ -1,19 +1,22 @@
 /* fad: the Mobile IPv4 foreign agent (RFC 5944 3.7; docs/protocols/mipv4.md; fad(8)).
  *
- * This is the control plane: agent advertisements on each cell (adv.c, with the shared
+ * The control plane: agent advertisements on each cell (adv.c, with the shared
  * roam/mip4_agent.h advertiser), the registration relay between the mobiles on the cells and
  * their home agents over UDP 434 (relay.c), the Fast Binding Update of RFC 4988 for the
  * synchronized handoff (fbu.c), the security associations (sa.c), the visitor list with its
  * expiry and snapshots (visitor.c), the control commands (ctl.c), the fad.yaml schema (conf.c)
- * and main.c (argv, config, loop).
+ * and main.c (argv, config, loop).  The user-space data plane (dataplane.c: decapsulation,
+ * delivery on the cells, hold for pending registrations, forwarding after an FBU, reverse
+ * tunnelling) uses the tunnel endpoint shared with had (roam/tunnel.h).
  *
  * The visitor list is a roam/binding.h cache keyed by home address: each visitor's current
  * path is the delivery FIFO towards the mobile (care-of field = the home address itself: the
  * mobile is on a cell of ours), or, after an accepted FBU, the forwarding path towards the new
  * care-of address (BINDING_MOVE_FORWARD).  Replies from the home agent for a visitor go
- * through that FIFO as control items, so that once the data plane (next release) queues the
- * decapsulated data in the same FIFO a deregistration reply cannot overtake data that arrived
- * before it.  Until then data items are dropped and counted (drop_no_dataplane).
+ * through that FIFO as control items behind the data the data plane (dataplane.c) decapsulated
+ * before them, so a deregistration reply cannot overtake data that arrived before it.  Without
+ * the data plane (dataplane.enabled false) data items are dropped and counted
+ * (drop_no_dataplane).
  *
  * All state lives in one struct fad, passed explicitly. */
 #ifndef FAD_H
@@ -34,6 +37,7 @@
 #include "roam/mip4_agent.h"
 #include "roam/snapshot.h"
 #include "roam/stats.h"
+#include "roam/tunnel.h"
 #include "roam/udp.h"
 
 #define FAD_SNAP_KIND "fad/1"
@@ -72,6 +76,20 @@ struct fad_conf_advert {
 	uint32_t lifetime;           /* ms, whole seconds on the wire */
 };
 
+/* The user-space data plane (dataplane.c; fad.yaml(5) "dataplane"). */
+struct fad_conf_dataplane {
+	bool enabled;
+	char *tun;                   /* TUN device decapsulated packets are written into */
+	uint32_t tun_mtu;
+	uint32_t ttl;                /* outer TTL of what fad tunnels (reverse, forwarding) */
+	uint32_t pending_items;      /* data held per visitor whose registration is pending */
+	bool capture_cells;          /* capture the visitors' packets on the cells (AF_PACKET,
+				      * cell forwarding off) for reverse tunnelling */
+	bool any_tunnel_source;      /* accept tunnels for a visitor from any outer source (a
+				      * previous FA we never heard of); false: its home agent, a
+				      * configured home agent, or the previous FA of an FBU relayed */
+};
+
 struct fad_conf {
 	struct roam_ipaddr listen;   /* UDP bind address */
 	uint16_t port;
@@ -89,6 +107,7 @@ struct fad_conf {
 	int reverse_tunnel;          /* enum fad_rt */
 	uint32_t fifo_items;
 	struct fad_conf_advert advert;
+	struct fad_conf_dataplane dataplane;
 	char *user;
 	int log_level;
 	struct fad_conf_cell *cells;
@@ -134,6 +153,17 @@ enum fad_vstate {
 };
 const char *fad_vstate_name(enum fad_vstate s);
 
+/* Per-visitor data-plane counters (status, "visitor show"). */
+struct fad_vstats {
+	uint64_t decapsulated, decapsulated_bytes; /* IP-in-IP received for this visitor */
+	uint64_t delivered, delivered_bytes;       /* written towards the mobile on its cell */
+	uint64_t held;                             /* queued while its registration was pending */
+	uint64_t forwarded, forwarded_bytes;       /* re-tunnelled to the new care-of address */
+	uint64_t reverse, reverse_bytes;           /* reverse-tunnelled to its home agent */
+	uint64_t routed;                           /* from the mobile, routed normally (no T) */
+	uint64_t dropped;
+};
+
 /* The request relayed and not answered yet. */
 struct fad_pending {
 	bool active;
@@ -166,6 +196,11 @@ struct fad_visitor {
 	bool has_fbu_mn;
 	struct roam_sockaddr fbu_mn;
 	int fbu_cell;
+	/* previous FA (the FBU we relayed for it): its forwarded tunnel traffic is accepted */
+	struct in_addr prev_fa;
+	/* data plane: host route of the home address on the cell (ifindex, 0 = none) */
+	int dp_route_ifindex;
+	struct fad_vstats st;
 };
 
 /* ---- counters ---- */
@@ -192,6 +227,16 @@ struct fad_stats {
 	uint64_t visitors_expired, visitors_deleted, forwarding_expired;
 	struct mip4_adv_counters adv;
 	uint64_t snapshot_saves, snapshot_failures, snapshot_loaded, snapshot_skipped;
+	/* data plane (dataplane.c) */
+	uint64_t dp_rx_tunnel, dp_rx_tunnel_bytes;  /* IP-in-IP datagrams read */
+	uint64_t dp_queued, dp_held, dp_delivered, dp_delivered_bytes;
+	uint64_t dp_forwarded, dp_forwarded_bytes, dp_forwarded_ctrl;
+	uint64_t dp_rx_cell, dp_reverse, dp_reverse_bytes, dp_routed;
+	uint64_t dp_drop_not_ipip, dp_drop_malformed, dp_drop_not_for_us, dp_drop_no_visitor,
+		dp_drop_bad_source, dp_drop_pending_full, dp_drop_full, dp_drop_ttl,
+		dp_drop_too_big, dp_drop_tx_error, dp_drop_cell_stranger, dp_drop_cell_state;
+	uint64_t dp_tx_eagain;
+	uint64_t dp_installs, dp_install_failures, dp_removals;
 };
 
 /* Transmit hook for UDP 434 (the daemon's socket; a capture in tests): to dst from src
@@ -202,6 +247,29 @@ typedef int (*fad_send_fn)(void *arg, const struct roam_sockaddr *dst,
 /* Data-plane hook for a data item (or, while forwarding, any item) of a visitor's FIFO. */
 typedef int (*fad_data_fn)(void *arg, struct fad_visitor *v, const void *data, size_t len,
 			   int is_control);
+
+/* Data-plane kernel hooks (dataplane.c), so unit tests run without sockets: xmit sends a whole
+ * outer IPv4 datagram (raw socket, IP_HDRINCL; -EAGAIN leaves the item queued), deliver writes
+ * an IPv4 datagram into the TUN device (the kernel routes it: onto the cell by the visitor's
+ * host route, or onwards for a mobile's packet without reverse tunnelling), route adds (add = 1)
+ * or removes the host route of a home address on the cell interface ifindex.  0 or -errno. */
+struct fad_dp_ops {
+	int (*xmit)(void *arg, const void *pkt, size_t len);
+	int (*deliver)(void *arg, const void *pkt, size_t len);
+	int (*route)(void *arg, const struct roam_ipaddr *home, int ifindex, int add);
+	void *arg;
+};
+
+struct fad_dp_cap;
+struct fad_dp {
+	bool enabled;
+	struct fad_dp_ops ops;
+	uint16_t ip_id;             /* outer Identification counter */
+	uint8_t *txbuf;             /* ROAM_TUNNEL_OUTER_MAX bytes */
+	struct roam_tunnel tn;      /* raw socket, TUN device, routes, retry timer */
+	struct fad_dp_cap *caps;    /* per-cell AF_PACKET capture (capture_cells) */
+	size_t ncaps;
+};
 
 struct fad;
 struct fad_cell {
@@ -233,11 +301,12 @@ struct fad {
 	struct roam_udp *udp;
 	fad_send_fn send;
 	void *send_arg;
-	/* Data plane (next release): delivery on the cell / re-tunnelling to the forwarding
+	/* Data plane (dataplane.c): delivery on the cell / re-tunnelling to the forwarding
 	 * care-of address.  While NULL, data items are dropped (drop_no_dataplane) and a control
 	 * item of a forwarding visitor is counted and dropped too. */
 	fad_data_fn send_data;
 	void *send_data_arg;
+	struct fad_dp dp;
 	struct roam_ctl *ctl;
 	struct roam_daemon *daemon;
 	struct fad_stats stats;
@@ -306,6 +375,28 @@ void fad_store_rearm(struct fad *f, uint64_t now);
 int fad_store_save(void *arg);
 int fad_store_load(struct fad *f, uint64_t wall, uint64_t now);
 int fad_store_snap_start(struct fad *f);
+
+/* dataplane.c */
+/* Puts the kernel hooks in place (unit tests pass fakes; fad_dp_open the real ones): from then
+ * on f->send_data is fad_dp_send_data.  -ENOMEM. */
+int fad_dp_init_ops(struct fad *f, const struct fad_dp_ops *ops);
+/* Opens the shared tunnel endpoint (roam/tunnel.h) and the cell captures when
+ * dataplane.enabled; logs and returns -errno on failure (everything closed again). */
+int fad_dp_open(struct fad *f);
+/* Removes the visitors' routes and closes what fad_dp_open opened. */
+void fad_dp_close(struct fad *f);
+/* One datagram from the raw IP-in-IP socket (outer header included) at now. */
+void fad_dp_from_tunnel(struct fad *f, const uint8_t *pkt, size_t len, uint64_t now);
+/* One IPv4 datagram a mobile sent on cell (reverse tunnelling or normal routing). */
+void fad_dp_from_cell(struct fad *f, int cell, const uint8_t *pkt, size_t len);
+/* The f->send_data hook: a data item of v's FIFO towards the mobile, or (forwarding) any item
+ * re-tunnelled to v's new care-of address.  0, -EAGAIN (retry), -errno (dropped, counted). */
+int fad_dp_send_data(void *arg, struct fad_visitor *v, const void *data, size_t len,
+		     int is_control);
+/* Brings v's kernel state (the host route of its home address on its cell) in line with its
+ * state; fad_dp_visitor_gone removes it before v is freed. */
+void fad_dp_visitor_sync(struct fad *f, struct fad_visitor *v);
+void fad_dp_visitor_gone(struct fad *f, struct fad_visitor *v);
 
 /* adv.c */
 /* Encodes cell's agent advertisement with sequence number seq into w. */

@@ -85,6 +85,7 @@ void fad_fbu_input(struct fad *f, const uint8_t *data, size_t len, const struct 
 		/* Remember the sender: the FBAck comes back through us (docs 8.2). */
 		struct fad_visitor *nv = fad_visitor_find(f, m->home);
 		if (nv && nv->state != FAD_V_FORWARDING) {
+			nv->prev_fa = m->ha; /* its forwarded traffic is accepted (dataplane.c) */
 			nv->has_fbu_mn = true;
 			nv->fbu_mn = *src;
 			nv->fbu_cell = cell;

@@ -1,6 +1,7 @@
 /* fad: arguments, configuration, event loop.  Relay processing is in relay.c and fbu.c. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fad.h"
@@ -93,6 +94,9 @@ static int fad_reload(void *arg, const char *config, char *err, size_t errlen)
 		log_warnx("reload: snapshot path changes take effect at the next restart");
 	if (!cells_equal(&old, &f->conf) || old.advert.enabled != f->conf.advert.enabled)
 		log_warnx("reload: cells/advert.enabled changes take effect at the next restart");
+	if (old.dataplane.enabled != f->conf.dataplane.enabled ||
+	    strcmp(old.dataplane.tun, f->conf.dataplane.tun) != 0)
+		log_warnx("reload: dataplane changes take effect at the next restart");
 	KEEP(listen);
 	KEEP(port);
 	KEEP(control_socket);
@@ -101,6 +105,7 @@ static int fad_reload(void *arg, const char *config, char *err, size_t errlen)
 	KEEP(fifo_items);
 	KEEP(cells);
 	KEEP(ncells);
+	KEEP(dataplane);
 #undef KEEP
 	fad_conf_free(&old);
 	if (!f->debug)
@@ -125,6 +130,7 @@ static void fad_shutdown(void *arg)
 		fad_store_save(f);
 	snap_timer_close(&f->snap);
 	fad_adv_close(f);
+	fad_dp_close(f);
 	roam_udp_close(f->udp, NULL);
 	f->udp = NULL;
 	f->ctl = NULL;
@@ -169,7 +175,7 @@ static int fad_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
 		return r;
 	}
 	fad_store_load(f, roam_wall_ms(), roam_mono_ms());
-	if ((r = udp_open(f)) < 0 || (r = fad_adv_open(f)) < 0)
+	if ((r = udp_open(f)) < 0 || (r = fad_adv_open(f)) < 0 || (r = fad_dp_open(f)) < 0)
 		return r;
 	if ((r = fad_store_snap_start(f)) < 0)
 		log_warnx("snapshot timer: %s", uv_strerror(r));
@@ -199,6 +205,8 @@ static void fad_cleanup(void *arg)
 {
 	struct fad *f = arg;
 	fad_sa_free(f);
+	free(f->dp.caps); /* its handles were closed with the loop */
+	f->dp.caps = NULL;
 	fad_cells_free(f);
 	fad_conf_free(&f->conf);
 }

@@ -103,6 +103,7 @@ void fad_deny(struct fad *f, const struct mip4_msg *req, const struct roam_socka
 struct drain_ctx {
 	struct fad *f;
 	struct fad_visitor *v;
+	bool held;                  /* stopped at data held for a pending registration */
 };
 
 static int drain_send(const struct bfifo_item *it, void *arg)
@@ -112,6 +113,12 @@ static int drain_send(const struct bfifo_item *it, void *arg)
 	struct fad_visitor *v = c->v;
 	int ctrl = it->kind == BFIFO_CTRL;
 	int r;
+	if (v->state == FAD_V_PENDING && !ctrl && !v->remove_when_drained) {
+		/* Registration relayed, not answered: hold the data until the reply (docs
+		 * 8.1, the new care-of address pitfall). */
+		c->held = true;
+		return -EAGAIN;
+	}
 	if (v->state == FAD_V_FORWARDING || !ctrl) {
 		/* Data towards the mobile, or anything re-tunnelled to the new care-of address:
 		 * the data plane's job. */
@@ -144,8 +151,10 @@ static void drain_later(struct fad *f)
 
 static int drain_one(struct fad *f, struct fad_visitor *v)
 {
-	struct drain_ctx c = { f, v };
+	struct drain_ctx c = { f, v, false };
 	bfifo_drain(&v->b->cur.fifo, drain_send, &c, 0);
+	if (c.held)
+		return 0; /* drained again when the reply arrives */
 	if (bfifo_count(&v->b->cur.fifo))
 		return 1;
 	if (v->remove_when_drained) {

@@ -45,6 +45,7 @@ void fad_visitor_schedule(struct fad *f, struct fad_visitor *v, uint64_t now)
 	v->b->expires_ms = d;
 	table_set_expiry(&f->vl.t, &v->b->node, d == 0 ? 1 : d);
 	fad_store_rearm(f, now);
+	fad_dp_visitor_sync(f, v);
 }
 
 uint32_t fad_visitor_remaining(const struct fad_visitor *v, uint64_t now)
@@ -100,6 +101,7 @@ int fad_visitor_new(struct fad *f, struct in_addr home, uint64_t now, struct fad
 void fad_visitor_remove(struct fad *f, struct fad_visitor *v)
 {
 	struct binding *b = v->b;
+	fad_dp_visitor_gone(f, v);
 	b->user = NULL;
 	free(v);
 	binding_remove(&f->vl, b);
@@ -107,7 +109,8 @@ void fad_visitor_remove(struct fad *f, struct fad_visitor *v)
 
 static int free_user(struct binding *b, void *arg)
 {
-	(void)arg;
+	if (b->user)
+		fad_dp_visitor_gone(arg, b->user);
 	free(b->user);
 	b->user = NULL;
 	return 0;
@@ -147,7 +150,7 @@ void fad_store_destroy(struct fad *f)
 		uv_timer_stop(&f->drain_timer);
 		uv_close((uv_handle_t *)&f->drain_timer, NULL);
 	}
-	binding_foreach(&f->vl, free_user, NULL);
+	binding_foreach(&f->vl, free_user, f);
 	binding_cache_destroy(&f->vl);
 	f->store_ready = false;
 }
@@ -206,6 +209,7 @@ static void visitor_expired(struct binding *b, void *arg)
 	if (v->pend.active)
 		keep = true;
 	if (!keep) {
+		fad_dp_visitor_gone(f, v);
 		b->user = NULL;
 		free(v);
 		binding_free(b);
@@ -213,6 +217,7 @@ static void visitor_expired(struct binding *b, void *arg)
 	}
 	/* Still alive: back into the table with its next deadline. */
 	if (table_insert(&f->vl.t, &b->node, b->key, sizeof(b->key)) < 0) {
+		fad_dp_visitor_gone(f, v);
 		b->user = NULL;
 		free(v);
 		binding_free(b);
@@ -221,6 +226,7 @@ static void visitor_expired(struct binding *b, void *arg)
 	uint64_t d = next_deadline(v);
 	b->expires_ms = d;
 	table_set_expiry(&f->vl.t, &b->node, d);
+	fad_dp_visitor_sync(f, v); /* e.g. a registered visitor whose refresh timed out */
 }
 
 void fad_store_expire(struct fad *f, uint64_t now)

@@ -21,8 +21,9 @@
  *   decapsulated and written into the TUN device, from where the kernel routes it.  Anything
  *   else (unknown care-of address, spoofed inner source, malformed) is dropped and counted.
  *
- * Everything that touches the kernel goes through h->dp.ops, so the unit tests drive the same
- * code with fakes. */
+ * The kernel side (raw socket, TUN device, routes, proxy ARP, retry timer) is the shared
+ * roam/tunnel.h endpoint, also used by fad.  Everything that touches the kernel goes through
+ * h->dp.ops, so the unit tests drive the same code with fakes. */
 #include <errno.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -38,8 +39,7 @@
 #include "had.h"
 #include "roam/clock.h"
 #include "roam/ip.h"
-#include "roam/netlink.h"
-#include "roam/tun.h"
+#include "roam/tunnel.h"
 
 #define DP_RETRY_MS 1
 #define DP_OUTER_MAX 65535
@@ -125,8 +125,8 @@ static int tunnel(struct had *h, struct binding *b, const struct roam_ipaddr *ds
 {
 	struct had_binding *hb = b ? b->user : NULL;
 	uint8_t *buf = h->dp.txbuf;
-	struct wbuf w;
 	struct roam_ipip p;
+	size_t olen = 0;
 	int r;
 	if (!buf || !h->dp.ops.xmit)
 		return -ENOTCONN;
@@ -136,10 +136,7 @@ static int tunnel(struct had *h, struct binding *b, const struct roam_ipaddr *ds
 	p.ttl = (uint8_t)h->conf.dataplane.ttl;
 	p.id = h->dp.ip_id;
 	p.forwarding = 0; /* the kernel forwarded it into the TUN device: TTL already decremented */
-	wbuf_init_fixed(&w, buf, DP_OUTER_MAX);
-	r = roam_ipip_encap(&w, &p, inner, len);
-	if (r == 0 && w.err)
-		r = -EMSGSIZE;
+	r = roam_tunnel_encap(buf, DP_OUTER_MAX, &p, inner, len, &olen);
 	if (r < 0) {
 		if (r == -EMSGSIZE)
 			h->stats.dp_drop_too_big++;
@@ -147,7 +144,7 @@ static int tunnel(struct had *h, struct binding *b, const struct roam_ipaddr *ds
 			h->stats.dp_drop_malformed++;
 		goto dropped;
 	}
-	r = h->dp.ops.xmit(h->dp.ops.arg, buf, w.len);
+	r = h->dp.ops.xmit(h->dp.ops.arg, buf, olen);
 	if (r == -EAGAIN) {
 		h->stats.dp_tx_eagain++;
 		return r;
@@ -164,10 +161,10 @@ static int tunnel(struct had *h, struct binding *b, const struct roam_ipaddr *ds
 		goto dropped;
 	}
 	h->stats.dp_tunnelled++;
-	h->stats.dp_tunnelled_bytes += w.len;
+	h->stats.dp_tunnelled_bytes += olen;
 	if (hb) {
 		hb->st.tunnelled++;
-		hb->st.tunnelled_bytes += w.len;
+		hb->st.tunnelled_bytes += olen;
 	}
 	return 0;
 dropped:
@@ -220,18 +217,16 @@ static int cur_send(const struct bfifo_item *it, void *arg)
 	return r == -EAGAIN ? -EAGAIN : (r < 0 ? -EIO : 0);
 }
 
-static void retry_cb(uv_timer_t *t)
+static void retry_cb(void *arg)
 {
-	struct had *h = t->data;
+	struct had *h = arg;
 	had_dp_drain_all(h);
 	had_drain_all(h);
 }
 
 static void retry_later(struct had *h)
 {
-	if (h->dp.timer_init && !uv_is_closing((uv_handle_t *)&h->dp.retry_timer) &&
-	    !uv_is_active((uv_handle_t *)&h->dp.retry_timer))
-		uv_timer_start(&h->dp.retry_timer, retry_cb, DP_RETRY_MS, 0);
+	roam_tunnel_retry_later(&h->dp.tn, DP_RETRY_MS);
 }
 
 /* Drains b's current path; 1 when items remain (the socket refused one). */
@@ -393,43 +388,19 @@ void had_dp_init_ops(struct had *h, const struct had_dp_ops *ops)
 static int k_xmit(void *arg, const void *pkt, size_t len)
 {
 	struct had *h = arg;
-	return h->dp.raw ? roam_raw_send(h->dp.raw, NULL, pkt, len) : -ENOTCONN;
+	return roam_tunnel_xmit(&h->dp.tn, pkt, len);
 }
 
 static int k_deliver(void *arg, const void *pkt, size_t len)
 {
 	struct had *h = arg;
-	return h->dp.tun ? roam_tun_write(h->dp.tun, pkt, len) : -ENOTCONN;
+	return roam_tunnel_deliver(&h->dp.tn, pkt, len);
 }
 
 static int k_install(void *arg, const struct roam_ipaddr *home, int add)
 {
 	struct had *h = arg;
-	struct roam_nl_route rt;
-	int r = 0, r2;
-	if (!h->dp.nl)
-		return -ENOTCONN;
-	memset(&rt, 0, sizeof(rt));
-	roam_prefix_set(&rt.dst, home, 32);
-	rt.oif = h->dp.tun_ifindex;
-	if (add) {
-		r = roam_nl_route_replace(h->dp.nl, &rt);
-		if (r == 0 && h->dp.home_ifindex > 0) {
-			r = roam_nl_neigh_proxy_add(h->dp.nl, h->dp.home_ifindex, home);
-			if (r == -EEXIST)
-				r = 0;
-		}
-		return r;
-	}
-	if (h->dp.home_ifindex > 0) {
-		r2 = roam_nl_neigh_proxy_del(h->dp.nl, h->dp.home_ifindex, home);
-		if (r2 < 0 && r2 != -ENOENT)
-			r = r2;
-	}
-	r2 = roam_nl_route_del(h->dp.nl, &rt);
-	if (r2 < 0 && r2 != -ESRCH && r2 != -ENODEV)
-		r = r2;
-	return r;
+	return roam_tunnel_route(&h->dp.tn, home, 0, h->dp.tn.proxy_ifindex, add);
 }
 
 /* Gratuitous ARP (RFC 5944 4.6): an ARP request for the home address from the home address with
@@ -458,7 +429,7 @@ static void garp_send(struct had *h, const struct roam_ipaddr *home)
 	struct sockaddr_ll ll;
 	memset(&ll, 0, sizeof(ll));
 	ll.sll_family = AF_PACKET;
-	ll.sll_ifindex = h->dp.home_ifindex;
+	ll.sll_ifindex = h->dp.tn.proxy_ifindex;
 	ll.sll_halen = 6;
 	memcpy(ll.sll_addr, bcast, 6);
 	if (!w.err && sendto(h->dp.garp_fd, f, w.len, 0, (struct sockaddr *)&ll, sizeof(ll)) ==
@@ -472,7 +443,7 @@ static void garp_open(struct had *h)
 {
 	struct ifreq ifr;
 	h->dp.garp = false;
-	if (!h->conf.dataplane.gratuitous_arp || h->dp.home_ifindex <= 0)
+	if (!h->conf.dataplane.gratuitous_arp || h->dp.tn.proxy_ifindex <= 0)
 		return;
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
@@ -491,16 +462,14 @@ static void garp_open(struct had *h)
 	h->dp.garp = true;
 }
 
-static void tun_recv(struct roam_tun *t, const uint8_t *pkt, size_t len, void *arg)
+static void tun_recv(void *arg, const uint8_t *pkt, size_t len)
 {
-	(void)t;
 	had_dp_from_tun(arg, pkt, len, roam_mono_ms());
 }
 
-static void raw_recv(struct roam_raw *r, const struct roam_raw_pkt *pkt, void *arg)
+static void raw_recv(void *arg, const uint8_t *pkt, size_t len)
 {
-	(void)r;
-	had_dp_from_raw(arg, pkt->data, pkt->len);
+	had_dp_from_raw(arg, pkt, len);
 }
 
 static int install_walk(struct binding *b, void *arg)
@@ -512,55 +481,21 @@ static int install_walk(struct binding *b, void *arg)
 int had_dp_open(struct had *h)
 {
 	const struct had_conf_dataplane *c = &h->conf.dataplane;
-	char key[128];
 	int r;
 	if (!c->enabled)
 		return 0;
-	struct roam_tun_opts to = { .name = c->tun, .mtu = c->tun_mtu };
-	if ((r = roam_tun_open(h->loop, &to, tun_recv, h, &h->dp.tun)) < 0) {
-		log_warnx("data plane: TUN device %s: %s", c->tun, strerror(-r));
+	struct roam_tunnel_opts to = {
+		.tun = c->tun,
+		.tun_mtu = c->tun_mtu,
+		.proxy_interface = c->interface,
+		.tun_recv = tun_recv,
+		.tunnel_recv = raw_recv,
+		.retry = retry_cb,
+		.arg = h,
+	};
+	if ((r = roam_tunnel_open(&h->dp.tn, h->loop, &to)) < 0)
 		goto fail;
-	}
-	h->dp.tun_ifindex = roam_tun_ifindex(h->dp.tun);
-	if ((r = roam_nl_open(0, &h->dp.nl)) < 0) {
-		log_warnx("data plane: netlink: %s", strerror(-r));
-		goto fail;
-	}
-	/* No IPv6 on the TUN device: its router solicitations would only be counted as drops. */
-	snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", roam_tun_name(h->dp.tun));
-	roam_sysctl_set(key, "1");
-	if ((r = roam_nl_link_set_up(h->dp.nl, h->dp.tun_ifindex, 1)) < 0) {
-		log_warnx("data plane: %s up: %s", c->tun, strerror(-r));
-		goto fail;
-	}
-	/* Reverse-tunnelled packets come out of the TUN device and are forwarded. */
-	if ((r = roam_sysctl_forwarding(AF_INET, roam_tun_name(h->dp.tun), 1)) < 0)
-		log_warnx("data plane: forwarding on %s: %s", c->tun, strerror(-r));
-	h->dp.home_ifindex = 0;
-	if (c->interface && *c->interface) {
-		if ((r = roam_nl_ifindex(c->interface, &h->dp.home_ifindex)) < 0) {
-			log_warnx("data plane: home link %s: %s", c->interface, strerror(-r));
-			goto fail;
-		}
-		/* Proxy ARP answers only when the home link forwards (the kernel's rule).  The
-		 * kernel delays proxy answers to broadcast requests by up to proxy_delay (0.8 s by
-		 * default) while the correspondent queues and drops: answer at once. */
-		snprintf(key, sizeof(key), "net/ipv4/neigh/%s/proxy_delay", c->interface);
-		if ((r = roam_sysctl_forwarding(AF_INET, c->interface, 1)) < 0 ||
-		    (r = roam_sysctl_proxy_arp(c->interface, 1)) < 0 ||
-		    (r = roam_sysctl_set(key, "0")) < 0)
-			log_warnx("data plane: forwarding / proxy_arp / proxy_delay on %s: %s",
-				  c->interface, strerror(-r));
-	}
-	struct roam_raw_opts ro = { .family = AF_INET, .protocol = IPPROTO_IPIP, .hdrincl = 1 };
-	if ((r = roam_raw_open(h->loop, &ro, raw_recv, h, &h->dp.raw)) < 0) {
-		log_warnx("data plane: raw IP-in-IP socket: %s", strerror(-r));
-		goto fail;
-	}
 	garp_open(h);
-	uv_timer_init(h->loop, &h->dp.retry_timer);
-	h->dp.retry_timer.data = h;
-	h->dp.timer_init = true;
 	struct had_dp_ops ops = { k_xmit, k_deliver, k_install, h };
 	had_dp_init_ops(h, &ops);
 	if (!h->dp.enabled) {
@@ -569,8 +504,8 @@ int had_dp_open(struct had *h)
 	}
 	binding_foreach(&h->bc, install_walk, h); /* bindings restored from the snapshot */
 	char sb[ROAM_ADDRSTRLEN];
-	log_info("data plane: %s (mtu %u), home link %s, tunnel source %s", roam_tun_name(h->dp.tun),
-		 c->tun_mtu, h->dp.home_ifindex ? c->interface : "(none)",
+	log_info("data plane: %s (mtu %u), home link %s, tunnel source %s", c->tun,
+		 c->tun_mtu, h->dp.tn.proxy_ifindex ? c->interface : "(none)",
 		 roam_ipaddr_fmt(&h->dp.source, sb, sizeof(sb)));
 	return 0;
 fail:
@@ -582,18 +517,7 @@ void had_dp_close(struct had *h)
 {
 	h->dp.enabled = false;
 	h->send_data = NULL;
-	if (h->dp.timer_init && !uv_is_closing((uv_handle_t *)&h->dp.retry_timer)) {
-		uv_timer_stop(&h->dp.retry_timer);
-		uv_close((uv_handle_t *)&h->dp.retry_timer, NULL);
-	}
-	if (h->dp.raw)
-		roam_raw_close(h->dp.raw, NULL);
-	h->dp.raw = NULL;
-	if (h->dp.tun)
-		roam_tun_close(h->dp.tun, NULL); /* the routes through it go with it */
-	h->dp.tun = NULL;
-	roam_nl_close(h->dp.nl);
-	h->dp.nl = NULL;
+	roam_tunnel_close(&h->dp.tn); /* the routes through its TUN device go with it */
 	if (h->dp.garp)
 		close(h->dp.garp_fd);
 	h->dp.garp = false;

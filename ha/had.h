@@ -28,6 +28,7 @@
 #include "roam/raw.h"
 #include "roam/snapshot.h"
 #include "roam/stats.h"
+#include "roam/tunnel.h"
 #include "roam/udp.h"
 
 #define HAD_SNAP_KIND "had/1"
@@ -183,9 +184,6 @@ struct had_dp_ops {
 	void *arg;
 };
 
-struct roam_tun;
-struct roam_nl;
-
 struct had_dp {
 	bool enabled;             /* hooks in place: bindings are tunnelled */
 	struct had_dp_ops ops;
@@ -193,15 +191,10 @@ struct had_dp {
 	uint16_t ip_id;           /* outer Identification counter */
 	uint8_t *txbuf;           /* encapsulation buffer (65535 bytes) */
 	size_t backlog;           /* bindings whose current path holds items (retry pending) */
-	struct roam_tun *tun;
-	struct roam_raw *raw;     /* protocol 4 */
-	struct roam_nl *nl;
-	int tun_ifindex, home_ifindex;
+	struct roam_tunnel tn;    /* raw socket, TUN device, routes, retry timer (roam/tunnel.h) */
 	int garp_fd;              /* AF_PACKET for gratuitous ARP, valid when garp */
 	bool garp;
 	uint8_t home_mac[6];
-	uv_timer_t retry_timer;
-	bool timer_init;
 };
 
 

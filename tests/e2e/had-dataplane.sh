@@ -107,7 +107,7 @@ EOC
 PID=
 start() {
   # ip netns exec execs had: $! is had's pid (not a subshell's)
-  ip netns exec "$HA" "$HAD" -f -c "$CFG" >>"$LOG" 2>&1 &
+  ip netns exec "$HA" "$HAD" -f -c "$CFG" -p "$T_TMP/had.pid" >>"$LOG" 2>&1 &
   PID=$!
   t_poll 10 CTL status
 }
@@ -186,7 +186,8 @@ check_down() {
   local b; b=$(bind_of $HOME)
   expect '.received == .sent and .sent >= 900 and .lost == 0' "$(cat "$out")" &&
   expect '.tunnelled >= 900 and .dropped == 0' "$b" &&
-  [ "$(ep rx)" -ge 900 ] && [ "$(ep rx_wrong_peer)" -eq 0 ] && [ "$(ep outer_ttl_max)" -le 64 ] &&
+  t_poll 5 eval '[ "$(ep rx)" -ge 900 ]' && [ "$(ep rx_wrong_peer)" -eq 0 ] &&
+  [ "$(ep outer_ttl_max)" -le 64 ] &&
   [ "$(ep outer_ttl_min)" -ge 60 ] && ip -n "$CN" neigh show $HOME | grep -q lladdr
 }
 t_check "cn -> home address: proxy ARP, tunnelled to the care-of address, every packet delivered" check_down
