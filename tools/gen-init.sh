@@ -17,6 +17,7 @@ sipd	SIP registrar
 lacd	L2TP access concentrator
 lnsd	L2TP network server
 fad	Mobile IP foreign agent
+mnd	mobile host agent
 '
 
 top=$(cd "$(dirname "$0")/.." && pwd)

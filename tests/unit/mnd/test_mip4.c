@@ -1,0 +1,456 @@
+/* mnd's Mobile IPv4 state machine (mnd/mip4_sm.c) on a fake clock with fake sockets: discovery,
+ * registration, refresh, retransmission with backoff, 133 resync, dual-radio synchronized handoff
+ * (reply then DRR releases the old link), late DRR with the L2 notice -> FBU, single-radio FBU,
+ * forged / mismatched replies dropped with the state unchanged, deregistration at stop. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "../../../mnd/mip4_sm.h"
+
+#define MNHA "00112233445566778899aabbccddeeff"
+#define MNFA "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+
+struct sent {
+	int radio;
+	struct in_addr dst;
+	uint8_t data[256];
+	size_t len;
+	struct mip4_msg m;
+};
+
+static struct mip4_sm sm;
+static struct sent sent[32];
+static int nsent, nsol[2], npath, nrel, last_path_radio = -2, last_rel = -2;
+static struct in_addr last_path_fa;
+static struct roam_key kmnha, kmnfa;
+static const uint64_t T0 = 5000000;
+static const int64_t WALL = 1790000000000LL; /* wall_off */
+
+static struct in_addr A(const char *s)
+{
+	struct in_addr a;
+	cr_assert_eq(inet_pton(AF_INET, s, &a), 1);
+	return a;
+}
+
+static int fake_send(void *arg, int radio, struct in_addr dst, const void *buf, size_t len)
+{
+	(void)arg;
+	cr_assert_lt(nsent, 32);
+	struct sent *s = &sent[nsent++];
+	s->radio = radio;
+	s->dst = dst;
+	memcpy(s->data, buf, len);
+	s->len = len;
+	cr_assert_eq(mip4_msg_decode(s->data, len, &s->m), 0);
+	return 0;
+}
+static void fake_sol(void *arg, int radio) { (void)arg; nsol[radio]++; }
+static void fake_path(void *arg, int radio, struct in_addr fa)
+{
+	(void)arg;
+	npath++;
+	last_path_radio = radio;
+	last_path_fa = fa;
+}
+static void fake_rel(void *arg, int radio) { (void)arg; nrel++; last_rel = radio; }
+
+static void setup_sm(bool sync, bool mnfa)
+{
+	struct mip4_sm_conf c;
+	memset(&c, 0, sizeof(c));
+	nsent = npath = nrel = 0;
+	nsol[0] = nsol[1] = 0;
+	last_path_radio = last_rel = -2;
+	cr_assert_eq(auth_key_from_hex(&kmnha, AUTH_ALG_HMAC_MD5, MNHA), 0);
+	cr_assert_eq(auth_key_from_hex(&kmnfa, AUTH_ALG_HMAC_MD5, MNFA), 0);
+	c.home = A("192.0.2.10");
+	c.ha = A("192.0.2.1");
+	c.mnha_spi = 1000;
+	c.mnha_key = kmnha;
+	c.has_mnfa = mnfa;
+	c.mnfa_spi = 4000;
+	c.mnfa_key = kmnfa;
+	c.lifetime_s = 300;
+	c.retrans_ms = 1000;
+	c.retrans_max_ms = 8000;
+	c.max_tries = 4;
+	c.refresh_pct = 80;
+	c.fbu_lifetime_s = 5;
+	c.synchronize = sync;
+	c.nneigh = 1;
+	strcpy(c.neigh[0].network, "cell2");
+	c.neigh[0].fa = A("198.51.100.2");
+	struct mip4_sm_out o = { fake_send, fake_sol, fake_path, fake_rel, NULL };
+	cr_assert_eq(mip4_sm_init(&sm, &c, &o, WALL, T0), 0);
+}
+
+static void adv(int radio, const char *fa, uint16_t seq, uint64_t now)
+{
+	struct mip4_adv a;
+	memset(&a, 0, sizeof(a));
+	a.lifetime = 3;
+	a.has_ma = 1;
+	a.seq = seq;
+	a.reg_lifetime = 600;
+	a.flags = MIP4_MA_R | MIP4_MA_F;
+	a.n_coa = 1;
+	a.coa[0] = A(fa);
+	mip4_sm_adv(&sm, radio, A(fa), &a, now);
+}
+
+/* A reply as had would send it: type/code/lifetime/id, MN-HA under key (NULL: none). */
+static size_t mkreply(uint8_t *buf, uint8_t type, uint8_t code, uint16_t life, uint64_t id,
+		      const struct roam_key *key, uint32_t spi)
+{
+	struct mip4_msg m;
+	struct wbuf w;
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.code = code;
+	m.lifetime = life;
+	m.home = A("192.0.2.10");
+	m.ha = type == MIP4_MSG_FBACK ? A("198.51.100.1") : A("192.0.2.1");
+	m.id = id;
+	m.has_id = 1;
+	wbuf_init_fixed(&w, buf, 256);
+	cr_assert_eq(mip4_msg_encode(&w, &m), 0);
+	if (key)
+		cr_assert_eq(mip4_auth_append(&w, 0, type == MIP4_MSG_FBACK ? MIP4_AUTH_MN_PAR
+									  : MIP4_AUTH_MN_HA,
+					      spi, key), 0);
+	return w.len;
+}
+
+static void reply(int radio, uint8_t code, uint16_t life, uint64_t id, uint64_t now)
+{
+	uint8_t b[256];
+	size_t n = mkreply(b, MIP4_MSG_REG_REPLY, code, life, id, &kmnha, 1000);
+	mip4_sm_input(&sm, radio, b, n, now);
+}
+
+/* Discovery and first registration via 198.51.100.1 on radio 0. */
+static uint64_t register_first(void)
+{
+	mip4_sm_tick(&sm, T0);
+	cr_assert_eq(nsol[0], 1);
+	adv(0, "198.51.100.1", 1, T0 + 10);
+	cr_assert_eq(sm.state, MIP4_SM_REGISTERING);
+	cr_assert_eq(nsent, 1);
+	struct sent *s = &sent[0];
+	cr_assert_eq(s->m.type, MIP4_MSG_REG_REQUEST);
+	cr_assert_eq(s->dst.s_addr, A("198.51.100.1").s_addr);
+	cr_assert_eq(s->m.coa.s_addr, A("198.51.100.1").s_addr);
+	cr_assert_eq(s->m.lifetime, 300);
+	cr_assert(s->m.auth[MIP4_AUTH_MN_HA].present);
+	cr_assert_eq(mip4_auth_verify(s->data, &s->m, MIP4_AUTH_MN_HA, &kmnha), 0);
+	reply(0, 0, 300, s->m.id, T0 + 50);
+	cr_assert_eq(sm.state, MIP4_SM_REGISTERED);
+	cr_assert_eq(last_path_radio, 0);
+	cr_assert_eq(last_path_fa.s_addr, A("198.51.100.1").s_addr);
+	return T0 + 50;
+}
+
+Test(mnd_mip4, discovery_registration_refresh)
+{
+	setup_sm(true, true);
+	uint64_t t = register_first();
+	cr_assert(sent[0].m.auth[MIP4_AUTH_MN_FA].present);
+	/* identification is a timestamp near our wall clock */
+	uint64_t secs = sent[0].m.id >> 32;
+	cr_assert_lt(secs - ((uint64_t)(T0 + WALL) / 1000 + 2208988800ULL) + 1, 3);
+	/* no refresh before 80 % of 300 s */
+	uint64_t next = mip4_sm_tick(&sm, t + 1000);
+	cr_assert_eq(sm.refresh_at, t + 240000);
+	cr_assert_leq(next, t + 240000);
+	cr_assert_eq(nsent, 1);
+	mip4_sm_tick(&sm, t + 240000);
+	cr_assert_eq(nsent, 2);
+	cr_assert_eq(sent[1].m.coa.s_addr, A("198.51.100.1").s_addr);
+	cr_assert_gt(sent[1].m.id, sent[0].m.id);
+	reply(0, 0, 300, sent[1].m.id, t + 240100);
+	cr_assert_eq(sm.stats.reply_ok, 2);
+	cr_assert_eq(sm.binding_expires, t + 240100 + 300000);
+	cr_assert_eq(sm.stats.handoffs, 0);
+	cr_assert_eq(npath, 1); /* a refresh does not change the path */
+}
+
+Test(mnd_mip4, retransmission_backoff_and_give_up)
+{
+	setup_sm(true, false);
+	mip4_sm_tick(&sm, T0);
+	adv(0, "198.51.100.1", 1, T0);
+	cr_assert_eq(nsent, 1);
+	cr_assert_eq(mip4_sm_tick(&sm, T0 + 999), T0 + 1000);
+	cr_assert_eq(nsent, 1);
+	mip4_sm_tick(&sm, T0 + 1000); /* 2nd, next in 2 s */
+	cr_assert_eq(nsent, 2);
+	cr_assert_eq(sm.next_tx, T0 + 3000);
+	cr_assert_neq(sent[1].m.id, sent[0].m.id);
+	mip4_sm_tick(&sm, T0 + 3000); /* 3rd, next in 4 s */
+	cr_assert_eq(sm.next_tx, T0 + 7000);
+	mip4_sm_tick(&sm, T0 + 7000); /* 4th, next in 8 s (cap) */
+	cr_assert_eq(nsent, 4);
+	cr_assert_eq(sm.next_tx, T0 + 15000);
+	int sol = nsol[0];
+	mip4_sm_tick(&sm, T0 + 15000); /* max_tries reached: give up, solicit again */
+	cr_assert_eq(nsent, 4);
+	cr_assert_eq(sm.stats.req_timeouts, 1);
+	cr_assert_eq(sm.state, MIP4_SM_DISCOVER);
+	cr_assert_gt(nsol[0], sol);
+	/* a reply to a given-up request is dropped */
+	reply(0, 0, 300, sent[3].m.id, T0 + 15100);
+	cr_assert_eq(sm.state, MIP4_SM_DISCOVER);
+	cr_assert_eq(sm.stats.drop_id, 1);
+}
+
+Test(mnd_mip4, resync_133)
+{
+	setup_sm(true, false);
+	mip4_sm_tick(&sm, T0);
+	adv(0, "198.51.100.1", 1, T0);
+	uint64_t id = sent[0].m.id;
+	/* had's clock is 100 s ahead */
+	uint64_t hid = ((((id >> 32) + 100) << 32) | (id & 0xffffffffu));
+	reply(0, MIP4_CODE_HA_ID_MISMATCH, 0, hid, T0 + 20);
+	cr_assert_eq(sm.stats.resync_133, 1);
+	cr_assert_eq(nsent, 2);
+	int64_t d = (int64_t)(sent[1].m.id >> 32) - (int64_t)(id >> 32);
+	cr_assert(d >= 100 && d <= 101, "resynced id off by %lld s", (long long)d);
+	cr_assert_eq(sm.state, MIP4_SM_REGISTERING);
+	reply(0, 0, 300, sent[1].m.id, T0 + 40);
+	cr_assert_eq(sm.state, MIP4_SM_REGISTERED);
+}
+
+Test(mnd_mip4, forged_and_mismatched_dropped)
+{
+	setup_sm(true, false);
+	mip4_sm_tick(&sm, T0);
+	adv(0, "198.51.100.1", 1, T0);
+	uint64_t id = sent[0].m.id;
+	struct roam_key bad;
+	cr_assert_eq(auth_key_from_hex(&bad, AUTH_ALG_HMAC_MD5, MNFA), 0);
+	uint8_t b[256];
+	size_t n = mkreply(b, MIP4_MSG_REG_REPLY, 0, 300, id, &bad, 1000);
+	mip4_sm_input(&sm, 0, b, n, T0 + 1);
+	cr_assert_eq(sm.stats.drop_auth, 1);
+	n = mkreply(b, MIP4_MSG_REG_REPLY, 0, 300, id, &kmnha, 999); /* unknown SPI */
+	mip4_sm_input(&sm, 0, b, n, T0 + 1);
+	cr_assert_eq(sm.stats.drop_auth, 2);
+	n = mkreply(b, MIP4_MSG_REG_REPLY, 0, 300, id, NULL, 0); /* no authenticator */
+	mip4_sm_input(&sm, 0, b, n, T0 + 1);
+	cr_assert_eq(sm.stats.drop_auth, 3);
+	reply(0, 0, 300, id + 7, T0 + 1); /* identification mismatch */
+	cr_assert_eq(sm.stats.drop_id, 1);
+	b[0] = MIP4_MSG_REG_REPLY;
+	mip4_sm_input(&sm, 0, b, 7, T0 + 1); /* truncated */
+	cr_assert_eq(sm.stats.drop_malformed, 1);
+	/* a tampered byte after signing */
+	n = mkreply(b, MIP4_MSG_REG_REPLY, 0, 300, id, &kmnha, 1000);
+	b[3] ^= 1;
+	mip4_sm_input(&sm, 0, b, n, T0 + 1);
+	cr_assert_eq(sm.stats.drop_auth, 4);
+	cr_assert_eq(sm.state, MIP4_SM_REGISTERING);
+	cr_assert(sm.pending);
+	cr_assert_eq(sm.stats.reply_ok, 0);
+	cr_assert_eq(npath, 0);
+	/* FA denial without MN-HA for our request: accepted as a denial */
+	n = mkreply(b, MIP4_MSG_REG_REPLY, MIP4_CODE_FA_LIFETIME, 0, id, NULL, 0);
+	mip4_sm_input(&sm, 0, b, n, T0 + 2);
+	cr_assert_eq(sm.stats.reply_denied, 1);
+	cr_assert_not(sm.pending);
+	cr_assert_eq(sm.state, MIP4_SM_DISCOVER);
+}
+
+Test(mnd_mip4, dual_radio_handoff_dereg_reply_releases_old)
+{
+	setup_sm(true, true);
+	uint64_t t = register_first();
+	uint64_t old_id = sent[0].m.id;
+	adv(1, "198.51.100.2", 1, t + 100); /* the new cell on the second radio */
+	cr_assert_eq(nsent, 2);
+	struct sent *rq = &sent[1];
+	cr_assert_eq(rq->radio, 1);
+	cr_assert_eq(rq->dst.s_addr, A("198.51.100.2").s_addr);
+	cr_assert_eq(rq->m.coa.s_addr, A("198.51.100.2").s_addr);
+	cr_assert_eq(last_path_radio, 0); /* still sending via the old FA */
+	/* the DRR of the *first* registration is not a thing: dropped */
+	reply(0, 0, 0, mip4_id_dereg(old_id), t + 110);
+	cr_assert_eq(sm.stats.drr_rx, 0);
+	reply(1, 0, 300, rq->m.id, t + 150); /* RRP via nFA: switch sending */
+	cr_assert_eq(last_path_radio, 1);
+	cr_assert_eq(last_path_fa.s_addr, A("198.51.100.2").s_addr);
+	cr_assert_eq(sm.stats.handoffs, 1);
+	cr_assert(sm.old.valid);
+	cr_assert_eq(nrel, 0); /* old radio kept until the DRR */
+	/* a forged DRR does not release it */
+	struct roam_key bad;
+	cr_assert_eq(auth_key_from_hex(&bad, AUTH_ALG_HMAC_MD5, MNFA), 0);
+	uint8_t b[256];
+	size_t n = mkreply(b, MIP4_MSG_REG_REPLY, 0, 0, mip4_id_dereg(rq->m.id), &bad, 1000);
+	mip4_sm_input(&sm, 0, b, n, t + 160);
+	cr_assert_eq(nrel, 0);
+	reply(0, 0, 0, mip4_id_dereg(rq->m.id), t + 170); /* the DRR via oFA */
+	cr_assert_eq(sm.stats.drr_rx, 1);
+	cr_assert_eq(nrel, 1);
+	cr_assert_eq(last_rel, 0);
+	cr_assert_not(sm.old.valid);
+	cr_assert_eq(sm.cur.radio, 1);
+	cr_assert_eq(sm.stats.fbu_tx, 0);
+}
+
+Test(mnd_mip4, late_dereg_reply_l2_notice_sends_fbu)
+{
+	setup_sm(true, true);
+	uint64_t t = register_first();
+	adv(1, "198.51.100.2", 1, t + 100);
+	uint64_t id = sent[1].m.id;
+	reply(1, 0, 300, id, t + 150);
+	cr_assert(sm.old.valid);
+	/* Phase II: old radio going down, DRR not yet there */
+	cr_assert_eq(mip4_sm_l2_notice(&sm, 0, "link-going-down", "cell2", t + 200), 0);
+	cr_assert_eq(nsent, 3);
+	struct sent *f = &sent[2];
+	cr_assert_eq(f->m.type, MIP4_MSG_FBU);
+	cr_assert_eq(f->radio, 0);
+	cr_assert_eq(f->dst.s_addr, A("198.51.100.1").s_addr);
+	cr_assert_eq(f->m.ha.s_addr, A("198.51.100.1").s_addr);
+	cr_assert_eq(f->m.coa.s_addr, A("198.51.100.2").s_addr);
+	cr_assert_eq(f->m.lifetime, 5);
+	cr_assert_eq(mip4_auth_verify(f->data, &f->m, MIP4_AUTH_MN_PAR, &kmnfa), 0);
+	cr_assert_eq(sm.stats.fbu_tx, 1);
+	/* FBAck via nFA */
+	uint8_t b[256];
+	size_t n = mkreply(b, MIP4_MSG_FBACK, 0, 5, f->m.id, &kmnfa, 4000);
+	mip4_sm_input(&sm, 1, b, n, t + 250);
+	cr_assert_eq(sm.stats.fback_rx, 1);
+	/* the DRR forwarded by oFA arrives late via nFA: still releases the old radio */
+	reply(1, 0, 0, mip4_id_dereg(id), t + 400);
+	cr_assert_eq(sm.stats.drr_rx, 1);
+	cr_assert_eq(last_rel, 0);
+}
+
+Test(mnd_mip4, late_dereg_reply_times_out)
+{
+	setup_sm(true, true);
+	uint64_t t = register_first();
+	adv(1, "198.51.100.2", 1, t + 100);
+	reply(1, 0, 300, sent[1].m.id, t + 150);
+	cr_assert(sm.old.valid);
+	mip4_sm_tick(&sm, t + 5000);
+	cr_assert_eq(nrel, 0);
+	mip4_sm_tick(&sm, t + 150 + 10000);
+	cr_assert_eq(nrel, 1);
+	cr_assert_eq(sm.stats.drr_rx, 0);
+}
+
+Test(mnd_mip4, single_radio_l2_notice_fbu_then_register)
+{
+	setup_sm(true, true);
+	uint64_t t = register_first();
+	cr_assert_eq(mip4_sm_l2_notice(&sm, 0, "link-going-down", "cell2", t + 100), 0);
+	cr_assert_eq(nsent, 2);
+	struct sent *f = &sent[1];
+	cr_assert_eq(f->m.type, MIP4_MSG_FBU);
+	cr_assert_eq(f->dst.s_addr, A("198.51.100.1").s_addr);
+	cr_assert_eq(f->m.coa.s_addr, A("198.51.100.2").s_addr); /* from the neighbour list */
+	/* moved: the new FA heard on the same radio */
+	adv(0, "198.51.100.2", 1, t + 300);
+	cr_assert_eq(nsent, 3);
+	cr_assert_eq(sent[2].m.type, MIP4_MSG_REG_REQUEST);
+	cr_assert_eq(sent[2].m.coa.s_addr, A("198.51.100.2").s_addr);
+	reply(0, 0, 300, sent[2].m.id, t + 350);
+	cr_assert_eq(sm.stats.handoffs, 1);
+	cr_assert_eq(last_path_fa.s_addr, A("198.51.100.2").s_addr);
+	reply(0, 0, 0, mip4_id_dereg(sent[2].m.id), t + 400);
+	cr_assert_eq(sm.stats.drr_rx, 1);
+	cr_assert_eq(nrel, 0); /* one radio: nothing to release */
+}
+
+Test(mnd_mip4, single_radio_unknown_network_fbu_via_new_fa)
+{
+	setup_sm(true, true);
+	uint64_t t = register_first();
+	cr_assert_eq(mip4_sm_l2_notice(&sm, 0, "link-going-down", "elsewhere", t + 100), 0);
+	cr_assert_eq(nsent, 1);
+	adv(0, "198.51.100.3", 1, t + 300);
+	cr_assert_eq(nsent, 3);
+	cr_assert_eq(sent[1].m.type, MIP4_MSG_FBU);
+	cr_assert_eq(sent[1].dst.s_addr, A("198.51.100.1").s_addr);
+	cr_assert_eq(sent[1].m.coa.s_addr, A("198.51.100.3").s_addr);
+	cr_assert_eq(sent[2].m.type, MIP4_MSG_REG_REQUEST);
+}
+
+Test(mnd_mip4, plain_mode_no_fbu_old_released_at_once)
+{
+	setup_sm(false, true);
+	uint64_t t = register_first();
+	adv(1, "198.51.100.2", 1, t + 100);
+	reply(1, 0, 300, sent[1].m.id, t + 150);
+	cr_assert_eq(nrel, 1);
+	cr_assert_eq(mip4_sm_l2_notice(&sm, 1, "link-going-down", "cell1", t + 200), 0);
+	cr_assert_eq(sm.stats.fbu_tx, 0);
+}
+
+Test(mnd_mip4, agent_expiry_and_stop_deregisters)
+{
+	setup_sm(true, false);
+	uint64_t t = register_first();
+	int sol = nsol[0];
+	mip4_sm_tick(&sm, t + 3000); /* advertisement lifetime 3 s */
+	cr_assert_eq(sm.stats.agent_lost, 1);
+	cr_assert_gt(nsol[0], sol);
+	mip4_sm_stop(&sm, t + 4000);
+	cr_assert_eq(sent[nsent - 1].m.lifetime, 0);
+	cr_assert_eq(sent[nsent - 1].dst.s_addr, A("198.51.100.1").s_addr);
+	cr_assert_eq(mip4_sm_l2_notice(&sm, 0, "bogus", NULL, t), -EINVAL);
+}
+
+Test(mnd_mip4, reply_to_previous_transmission_and_early_drr)
+{
+	setup_sm(true, true);
+	uint64_t t = register_first();
+	adv(1, "198.51.100.2", 1, t + 100);
+	mip4_sm_tick(&sm, t + 1100); /* retransmitted with a fresh id */
+	cr_assert_eq(nsent, 3);
+	uint64_t id1 = sent[1].m.id;
+	cr_assert_neq(id1, sent[2].m.id);
+	/* the DRR for the first transmission overtakes its reply */
+	reply(0, 0, 0, mip4_id_dereg(id1), t + 1150);
+	cr_assert_eq(sm.stats.drr_rx, 1);
+	cr_assert_eq(nrel, 0);
+	reply(1, 0, 300, id1, t + 1200); /* reply to the first transmission */
+	cr_assert_eq(sm.stats.handoffs, 1);
+	cr_assert_eq(nrel, 1); /* released at once: the old path had already drained */
+	cr_assert_not(sm.old.valid);
+}
+
+Test(mnd_mip4, forged_fback_and_no_mnfa_no_fbu)
+{
+	setup_sm(true, true);
+	uint64_t t = register_first();
+	cr_assert_eq(mip4_sm_l2_notice(&sm, 0, "link-going-down", "cell2", t + 100), 0);
+	struct sent *f = &sent[nsent - 1];
+	cr_assert_eq(f->m.type, MIP4_MSG_FBU);
+	uint8_t b[256];
+	size_t n = mkreply(b, MIP4_MSG_FBACK, 0, 5, f->m.id, &kmnha, 4000); /* wrong key */
+	mip4_sm_input(&sm, 0, b, n, t + 150);
+	n = mkreply(b, MIP4_MSG_FBACK, 0, 5, f->m.id + 1, &kmnfa, 4000); /* wrong id */
+	mip4_sm_input(&sm, 0, b, n, t + 150);
+	cr_assert_eq(sm.stats.fback_rx, 0);
+	cr_assert_eq(sm.stats.drop_auth, 1);
+	cr_assert_eq(sm.stats.drop_id, 1);
+	cr_assert(sm.fbu_pending);
+	n = mkreply(b, MIP4_MSG_FBACK, MIP4_CODE_FA_PROHIBITED, 0, f->m.id, &kmnfa, 4000);
+	mip4_sm_input(&sm, 0, b, n, t + 160);
+	cr_assert_eq(sm.stats.fback_denied, 1);
+	cr_assert_not(sm.fbu_pending);
+
+	setup_sm(true, false); /* no MN-FA SA: no FBU */
+	register_first();
+	cr_assert_eq(mip4_sm_l2_notice(&sm, 0, "link-going-down", "cell2", t + 100), 0);
+	cr_assert_eq(sm.stats.fbu_tx, 0);
+	cr_assert_eq(nsent, 1);
+}
