@@ -67,6 +67,54 @@ static const struct conf_field lacd_handoff_fields[] = {
 static const struct conf_schema lacd_handoff_schema = CONF_SCHEMA(struct lacd_conf_handoff,
 								  lacd_handoff_fields);
 
+static const struct conf_field lacd_access_fields[] = {
+	CONF_BOOL("enabled", struct lacd_conf_access, enabled, .dflt = "yes",
+		  .help = "listen for mobiles (docs/protocols/access-link.md)"),
+	CONF_ADDR("listen", struct lacd_conf_access, listen, .dflt = "0.0.0.0",
+		  .help = "IPv4 address to listen on"),
+	CONF_UINT("port", struct lacd_conf_access, port, .dflt = "17010", .umin = 1,
+		  .umax = 65535, .help = "UDP port of the access link"),
+	CONF_STRING("interface", struct lacd_conf_access, interface, .dflt = "", .umax = 15,
+		    .help = "the cell interface: the all-LACs group is joined there; empty: no"),
+	CONF_ADDR("group", struct lacd_conf_access, group, .dflt = ACCESS_GROUP,
+		  .help = "the all-LACs multicast group mobiles send ATTACH to"),
+	CONF_DURATION("keepalive_interval", struct lacd_conf_access, keepalive_interval,
+		      .dflt = "1s", .umin = ACCESS_TIMER_MIN_MS, .umax = ACCESS_TIMER_MAX_MS,
+		      .help = "the mobile sends KEEPALIVE this often (told in ATTACH-ACK)"),
+	CONF_DURATION("dead_interval", struct lacd_conf_access, dead_interval, .dflt = "3s",
+		      .umin = ACCESS_TIMER_MIN_MS, .umax = ACCESS_TIMER_MAX_MS,
+		      .help = "a mobile silent this long is lost (at least 2 x keepalive)"),
+	CONF_BOOL("data_sequencing", struct lacd_conf_access, data_sequencing, .dflt = "yes",
+		  .help = "send L2TP data messages with sequence numbers (RFC 2661 5.8)"),
+	CONF_UINT("max_links", struct lacd_conf_access, max_links, .dflt = "65535", .umin = 1,
+		  .umax = 1000000, .help = "mobiles attached at most"),
+};
+
+static int lacd_access_check(const void *obj, const char **key, char *msg, size_t msglen)
+{
+	const struct lacd_conf_access *a = obj;
+	if ((uint64_t)a->dead_interval < 2 * (uint64_t)a->keepalive_interval) {
+		*key = "dead_interval";
+		snprintf(msg, msglen, "must be at least twice keepalive_interval");
+		return -1;
+	}
+	if (a->listen.family != AF_INET) {
+		*key = "listen";
+		snprintf(msg, msglen, "the access link is IPv4");
+		return -1;
+	}
+	if (a->group.family != AF_INET || !roam_ipaddr_is_multicast(&a->group)) {
+		*key = "group";
+		snprintf(msg, msglen, "an IPv4 multicast address");
+		return -1;
+	}
+	return 0;
+}
+
+static const struct conf_schema lacd_access_schema = CONF_SCHEMA(struct lacd_conf_access,
+								 lacd_access_fields,
+								 .check = lacd_access_check);
+
 static const struct conf_field lacd_fields[] = {
 	CONF_ADDR("listen", struct lacd_conf, listen, .dflt = "0.0.0.0",
 		  .help = "address to send from and listen on (\"::\": IPv6 and IPv4)"),
@@ -86,6 +134,8 @@ static const struct conf_field lacd_fields[] = {
 		  .umax = 100000, .help = "static MIN -> LNS table"),
 	CONF_MAP("handoff", struct lacd_conf, handoff, &lacd_handoff_schema,
 		 .help = "the handoff extension (docs/protocols/l2tp-handoff.md)"),
+	CONF_MAP("access", struct lacd_conf, access, &lacd_access_schema,
+		 .help = "the access link to the mobiles (docs/protocols/access-link.md)"),
 };
 
 const struct conf_schema lacd_conf_schema = CONF_SCHEMA(struct lacd_conf, lacd_fields);

@@ -18,6 +18,9 @@ void lacd_status(void *arg, struct json_writer *w)
 	l2tp_ep_status_json(&h->ep, w);
 	json_kv_uint(w, "lns_entries", h->conf.nlns);
 	json_kv_uint(w, "handoff_vendor_id", h->conf.handoff.vendor_id);
+	json_kv_bool(w, "access", h->conf.access.enabled);
+	json_kv_uint(w, "access_port", h->conf.access.port);
+	json_kv_uint(w, "links", h->acc.tables_ready ? table_count(&h->acc.links) : 0);
 }
 
 static const struct stats_def lacd_stats_defs[] = {
@@ -41,7 +44,17 @@ static int cmd_stats(void *arg, const struct json_value *args, struct json_write
 		json_kv_uint(w, lacd_stats_defs[i].name,
 			     *(const uint64_t *)(const void *)((const char *)&h->stats +
 							       lacd_stats_defs[i].offset));
+	lacd_access_stats_json(h, w);
 	json_obj_end(w);
+	return 0;
+}
+
+/* links: the attached mobiles. */
+static int cmd_links(void *arg, const struct json_value *args, struct json_writer *w, char *err,
+		     size_t errlen)
+{
+	(void)args, (void)err, (void)errlen;
+	lacd_access_links_json(arg, w);
 	return 0;
 }
 
@@ -116,6 +129,7 @@ int lacd_ctl_register(struct lacd *h)
 	    l2tp_ep_ctl_register(&h->ep, h->ctl) < 0 ||
 	    ctl_register(h->ctl, "call", "incoming call: MIN=DIGITS [lns=ADDR[:PORT]]", cmd_call,
 			 h) < 0 ||
+	    ctl_register(h->ctl, "links", "attached mobiles (access links)", cmd_links, h) < 0 ||
 	    ctl_register(h->ctl, "hangup", "CDN: MIN=DIGITS [result=N]", cmd_hangup, h) < 0)
 		return -1;
 	return 0;

@@ -23,9 +23,23 @@ static int lacd_reload(void *arg, const char *config, char *err, size_t errlen)
 		log_warnx("reload: listen/port changes take effect at the next restart");
 	if (strcmp(h->conf.control_socket, nc.control_socket) != 0)
 		log_warnx("reload: control_socket changes take effect at the next restart");
+	if (nc.access.enabled != h->conf.access.enabled ||
+	    !roam_ipaddr_eq(&nc.access.listen, &h->conf.access.listen) ||
+	    nc.access.port != h->conf.access.port ||
+	    strcmp(nc.access.interface, h->conf.access.interface) != 0 ||
+	    !roam_ipaddr_eq(&nc.access.group, &h->conf.access.group))
+		log_warnx("reload: access enabled/listen/port/interface/group changes take effect "
+			  "at the next restart");
 	/* Keep what cannot change without a restart, so status tells the truth. */
 	nc.listen = h->conf.listen;
 	nc.port = h->conf.port;
+	nc.access.enabled = h->conf.access.enabled;
+	nc.access.listen = h->conf.access.listen;
+	nc.access.port = h->conf.access.port;
+	nc.access.group = h->conf.access.group;
+	char *ifn = nc.access.interface;
+	nc.access.interface = h->conf.access.interface;
+	h->conf.access.interface = ifn;
 	char *cs = nc.control_socket;
 	nc.control_socket = h->conf.control_socket;
 	h->conf.control_socket = cs;
@@ -43,6 +57,7 @@ static void lacd_shutdown(void *arg)
 {
 	struct lacd *h = arg;
 	h->ctl = NULL;
+	lacd_access_close(h); /* DETACH cause 3 to every mobile */
 	l2tp_ep_shutdown(&h->ep, LACD_GRACE_MS);
 }
 
@@ -72,6 +87,8 @@ static int lacd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
 		return r;
 	}
 	if ((r = l2tp_ep_server_open(&h->ep, loop, &h->conf.listen, h->conf.port)) < 0)
+		return r;
+	if ((r = lacd_access_open(h, loop)) < 0)
 		return r;
 	log_info("started: %s, %zu LNS entries", h->conf.host_name, h->conf.nlns);
 	return 0;

@@ -28,6 +28,7 @@ void lacd_session_free(void *arg, struct l2tp_session *ls)
 	struct lacd_session *s = lacd_session_of(ls);
 	if (table_node_linked(&s->mnode))
 		table_remove(&h->by_min, &s->mnode);
+	lacd_access_call_gone(h, s->min, h->ep.now); /* DETACH to the mobile, if attached */
 	log_debug("session %u (MIN %s) freed", ls->id, s->min);
 	free(s);
 }
@@ -201,6 +202,7 @@ static void handle_icrp(struct lacd *h, struct lacd_session *s, const struct l2t
 	h->stats.sessions_established++;
 	log_info("tunnel %u session %u (MIN %s) established (its session %u)", t->id, s->s.id,
 		 s->min, s->s.peer_id);
+	lacd_access_call_up(h, s->min);
 }
 
 void lacd_session_msg(void *arg, struct l2tp_tunnel *t, struct l2tp_session *ls,
@@ -228,6 +230,13 @@ void lacd_session_msg(void *arg, struct l2tp_tunnel *t, struct l2tp_session *ls,
 		l2tp_session_free(ls);
 		lacd_tunnel_session_gone(t, now);
 		break;
+	case L2TP_MSG_SLI:
+		/* RFC 2661 6.15: the ACCM the mobile negotiated, for the framing at the LAC. */
+		if (m->avps & L2TP_AVP_BIT(L2TP_AVP_ACCM))
+			lacd_access_set_accm(h, s->min, m->accm_send, m->accm_recv);
+		break;
+	case L2TP_MSG_WEN:
+		break; /* WAN error counters: nothing to do with them */
 	default:
 		h->ep.stats.fsm_errors++;
 		lacd_session_close(h, ls, L2TP_CDN_GENERAL_ERROR, 0, "unexpected message", now);

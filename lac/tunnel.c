@@ -205,6 +205,7 @@ static const struct l2tp_endpoint_ops lacd_ops = {
 	.session_msg = lacd_session_msg,
 	.session_close = lacd_session_close,
 	.session_free = lacd_session_free,
+	.session_data = lacd_access_session_data,
 	.tunnel_closing = tunnel_closing,
 	.tunnel_deadline = tunnel_deadline,
 	.session_setup_msg = "ICRP",
@@ -229,6 +230,10 @@ int lacd_core_init(struct lacd *h)
 		table_destroy(&h->by_min);
 		return r;
 	}
+	if ((r = lacd_access_init(h)) < 0) {
+		lacd_core_destroy(h);
+		return r;
+	}
 	return 0;
 }
 
@@ -239,4 +244,5 @@ void lacd_core_destroy(struct lacd *h)
 	l2tp_ep_destroy(&h->ep); /* tunnels first: they unlink from the LAC's tables */
 	table_destroy(&h->by_lns);
 	table_destroy(&h->by_min);
+	lacd_access_destroy(h);
 }

@@ -56,6 +56,56 @@ static const struct conf_field lnsd_handoff_fields[] = {
 static const struct conf_schema lnsd_handoff_schema = CONF_SCHEMA(struct lnsd_conf_handoff,
 								  lnsd_handoff_fields);
 
+static const char *const lnsd_auth_names[] = { "none", "pap", "chap", "any", NULL };
+
+static const struct conf_field lnsd_ppp_fields[] = {
+	CONF_BOOL("enabled", struct lnsd_conf_ppp, enabled, .dflt = "no",
+		  .help = "terminate the mobiles' PPP here (needs a TUN device)"),
+	CONF_ENUM("auth", struct lnsd_conf_ppp, auth, lnsd_auth_names, .dflt = "any",
+		  .help = "authentication demanded: none, pap, chap or any (CHAP preferred)"),
+	CONF_SECRET("credentials", struct lnsd_conf_ppp, credentials, .umax = 1048576,
+		    .help = "\"name secret\" lines for PAP/CHAP (inline or file:/path)"),
+	CONF_STRING("name", struct lnsd_conf_ppp, name, .dflt = "lnsd", .umin = 1,
+		    .umax = PPP_NAME_MAX, .help = "our CHAP name"),
+	CONF_ADDR("local_address", struct lnsd_conf_ppp, local_address, .dflt = "10.64.0.1",
+		  .help = "our IPCP address (also put on the TUN device)"),
+	CONF_PREFIX("pool", struct lnsd_conf_ppp, pool, .dflt = "10.64.0.0/24",
+		    .help = "IPv4 addresses handed out by IPCP (prefix length 16..30)"),
+	CONF_ADDR("dns1", struct lnsd_conf_ppp, dns1, .help = "primary DNS server handed out"),
+	CONF_ADDR("dns2", struct lnsd_conf_ppp, dns2, .help = "secondary DNS server handed out"),
+	CONF_STRING("tun", struct lnsd_conf_ppp, tun, .dflt = "lns0", .umin = 1, .umax = 15,
+		    .help = "TUN device name"),
+	CONF_UINT("mtu", struct lnsd_conf_ppp, mtu, .dflt = "1400", .umin = 576, .umax = 4096,
+		  .help = "MTU of the TUN device"),
+	CONF_DURATION("echo_interval", struct lnsd_conf_ppp, echo_interval, .dflt = "10s",
+		      .umin = 0, .umax = 3600000, .help = "LCP Echo-Request period; 0: none"),
+};
+
+static int lnsd_ppp_check(const void *obj, const char **key, char *msg, size_t msglen)
+{
+	const struct lnsd_conf_ppp *p = obj;
+	if (p->pool.addr.family != AF_INET || p->pool.len < 16 || p->pool.len > 30) {
+		*key = "pool";
+		snprintf(msg, msglen, "an IPv4 prefix of length 16..30");
+		return -1;
+	}
+	if (p->local_address.family != AF_INET) {
+		*key = "local_address";
+		snprintf(msg, msglen, "an IPv4 address");
+		return -1;
+	}
+	if (p->enabled && p->auth != LNSD_AUTH_NONE && !p->credentials.len) {
+		*key = "credentials";
+		snprintf(msg, msglen, "authentication needs credentials");
+		return -1;
+	}
+	return 0;
+}
+
+static const struct conf_schema lnsd_ppp_schema = CONF_SCHEMA(struct lnsd_conf_ppp,
+							      lnsd_ppp_fields,
+							      .check = lnsd_ppp_check);
+
 static const struct conf_field lnsd_fields[] = {
 	CONF_ADDR("listen", struct lnsd_conf, listen, .dflt = "0.0.0.0",
 		  .help = "address to listen on (\"::\": IPv6 and IPv4)"),
@@ -77,6 +127,8 @@ static const struct conf_field lnsd_fields[] = {
 		  .umax = 10000, .help = "LACs allowed to set up tunnels"),
 	CONF_MAP("handoff", struct lnsd_conf, handoff, &lnsd_handoff_schema,
 		 .help = "the handoff extension (docs/protocols/l2tp-handoff.md)"),
+	CONF_MAP("ppp", struct lnsd_conf, ppp, &lnsd_ppp_schema,
+		 .help = "PPP termination (docs/protocols/ppp.md)"),
 };
 
 const struct conf_schema lnsd_conf_schema = CONF_SCHEMA(struct lnsd_conf, lnsd_fields);

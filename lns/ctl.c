@@ -43,6 +43,7 @@ static int cmd_stats(void *arg, const struct json_value *args, struct json_write
 	/* lnsd(8)'s name for the shared tunnels_auth_failed (SCCRQ without Challenge, SCCCN
 	 * with a wrong or missing response). */
 	json_kv_uint(w, "tunnels_refused_auth", h->ep.stats.tunnels_auth_failed);
+	lnsd_ppp_stats_json(h, w);
 	json_obj_end(w);
 	return 0;
 }

@@ -26,6 +26,9 @@
 #include "roam/l2tp_ctrl.h"
 #include "roam/l2tp_tunnel.h"
 #include "roam/log.h"
+#include "roam/netlink.h"
+#include "roam/ppp.h"
+#include "roam/tun.h"
 #include "roam/stats.h"
 #include "roam/table.h"
 #include "roam/udp.h"
@@ -46,6 +49,28 @@ struct lnsd_conf_handoff {
 	uint16_t vendor_id;           /* Vendor ID of the handoff extension AVPs */
 };
 
+/* PPP termination (ppp.c; docs/protocols/ppp.md). */
+enum lnsd_ppp_auth { LNSD_AUTH_NONE = 0, LNSD_AUTH_PAP, LNSD_AUTH_CHAP, LNSD_AUTH_ANY };
+
+struct lnsd_conf_ppp {
+	bool enabled;                 /* terminate PPP (else data messages are counted only) */
+	int auth;                     /* enum lnsd_ppp_auth */
+	struct conf_bytes credentials; /* "name secret" lines (inline or file:/path) */
+	char *name;                   /* our CHAP name */
+	struct roam_ipaddr local_address; /* our IPCP address */
+	struct roam_prefix pool;      /* addresses handed out (network, broadcast, ours excluded) */
+	struct roam_ipaddr dns1, dns2; /* family 0: none */
+	char *tun;                    /* TUN device name */
+	uint32_t mtu;
+	uint32_t echo_interval;       /* ms; 0: no LCP echo */
+};
+
+struct lnsd_cred {
+	char name[PPP_NAME_MAX + 1];
+	uint8_t secret[PPP_SECRET_MAX];
+	size_t secret_len;
+};
+
 struct lnsd_conf {
 	struct roam_ipaddr listen;
 	uint16_t port;
@@ -58,6 +83,7 @@ struct lnsd_conf {
 	struct lnsd_conf_peer *peers;
 	size_t npeers;
 	struct lnsd_conf_handoff handoff;
+	struct lnsd_conf_ppp ppp;
 };
 
 extern const struct conf_schema lnsd_conf_schema;
@@ -88,12 +114,36 @@ struct lnsd_session {
 	uint32_t tx_speed, rx_speed, framing_type, bearer_type;
 	bool seq_required;
 	char calling[64], called[64];
+	/* PPP (ppp.c) */
+	struct ppp *ppp;               /* NULL: not terminated here (ppp.enabled off) */
+	bool ppp_dead;                 /* LINK_DOWN seen: the call is cleared after the call */
+	uint32_t addr;                 /* the mobile's address from the pool (0: none) */
+	struct table_node anode;       /* h->by_addr, key: akey */
+	uint8_t akey[4];
+	bool route;                    /* host route installed */
+	uint64_t ppp_started, ppp_up;  /* monotonic ms */
+	uint64_t rx_ip, tx_ip, drop_spoofed;
 };
 
 struct lnsd_tunnel {
 	struct l2tp_tunnel l;          /* first: the shared tunnel */
 	struct table_node pnode;       /* h->by_peer, key: pkey */
 	uint8_t pkey[ROAM_IPADDR_KEYLEN + 4];
+};
+
+struct lnsd_ppp_stats {
+	uint64_t ppp_started, ppp_up, ppp_down, auth_ok, auth_failed, no_address;
+	uint64_t addr_assigned, addr_released;
+	uint64_t rx_frames, drop_frames_malformed, drop_frames_not_up, rx_ip, tx_ip;
+	uint64_t drop_spoofed, drop_tun_not_ipv4, drop_tun_no_session, drop_tun_write,
+		drop_send;
+	uint64_t routes_added, route_errors;
+};
+
+/* The address pool: one bit per address of conf.ppp.pool. */
+struct lnsd_pool {
+	uint32_t base, size, used, next;
+	uint8_t *bits;
 };
 
 /* The LNS's own counters (the shared ones are h->ep.stats). */
@@ -117,6 +167,20 @@ struct lnsd {
 	struct roam_daemon *daemon;
 	struct lnsd_stats stats;
 	uint64_t started_wall;
+	/* PPP termination (ppp.c) */
+	struct lnsd_cred *creds;
+	size_t ncreds;
+	struct lnsd_pool pool;
+	struct table by_addr;
+	bool ppp_ready;
+	struct roam_tun *tun;
+	int tun_ifindex;
+	struct roam_nl *nl;            /* NULL: no routes (unit tests) */
+	uv_timer_t ppp_timer;
+	bool ppp_timer_ready;
+	/* Transmit to the TUN device; the default writes h->tun (tests replace it). */
+	void (*tun_tx)(struct lnsd *h, const uint8_t *pkt, size_t len);
+	struct lnsd_ppp_stats pstats;
 };
 
 static inline struct lnsd_tunnel *lnsd_tunnel_of(struct l2tp_tunnel *t)
@@ -145,6 +209,31 @@ void lnsd_session_close(void *arg, struct l2tp_session *s, uint16_t result, uint
 void lnsd_session_free(void *arg, struct l2tp_session *s);
 void lnsd_dump_session(void *arg, struct json_writer *w, const struct l2tp_session *s);
 extern const char *const lnsd_session_state_names[];
+
+/* ppp.c: PPP termination, the address pool, the TUN device */
+/* Parses the credentials and sets up the pool and tables (conf loaded).  -EINVAL (bad
+ * credentials, logged), -ENOMEM. */
+int lnsd_ppp_init(struct lnsd *h);
+void lnsd_ppp_destroy(struct lnsd *h);
+/* Reload: the credentials of nc replace the running ones (kept on error: -EINVAL, -ENOMEM). */
+int lnsd_ppp_reload(struct lnsd *h, const struct lnsd_conf *nc);
+/* Opens the TUN device (up, MTU), the netlink socket and the PPP timer.  -errno, logged. */
+int lnsd_ppp_open(struct lnsd *h, uv_loop_t *loop);
+void lnsd_ppp_close(struct lnsd *h);
+/* The call is up (ICCN): start PPP as authenticator.  -ENOMEM, -EINVAL. */
+int lnsd_ppp_start(struct lnsd *h, struct lnsd_session *s, uint64_t now);
+/* s is being freed: address released, route removed, PPP freed. */
+void lnsd_ppp_release(struct lnsd *h, struct lnsd_session *s);
+/* ops.session_data: a PPP frame from the LAC. */
+void lnsd_ppp_data(void *arg, struct l2tp_session *s, const uint8_t *ppp, size_t len,
+		   uint64_t now);
+/* An IPv4 packet read from the TUN device. */
+void lnsd_ppp_from_tun(struct lnsd *h, const uint8_t *pkt, size_t len);
+/* PPP timers due at now (restart, auth, echo); calls whose PPP went down are cleared. */
+void lnsd_ppp_run_timers(struct lnsd *h, uint64_t now);
+/* JSON of the PPP state of s (dump) and of the counters. */
+void lnsd_ppp_dump(const struct lnsd_session *s, struct json_writer *w);
+void lnsd_ppp_stats_json(struct lnsd *h, struct json_writer *w);
 
 /* ctl.c */
 int lnsd_ctl_register(struct lnsd *h);

@@ -9,8 +9,10 @@
 
 #define LNSD_GRACE_MS 4000 /* shutdown: how long StopCCN acknowledgements are waited for */
 
-/* SIGHUP / "reload": peers, tunnel parameters (for new tunnels), host name and log level
- * change; tunnels that exist keep their secret.  A file with errors keeps the running config. */
+/* SIGHUP / "reload": peers, tunnel parameters (for new tunnels), host name, log level and the
+ * PPP credentials, authentication, CHAP name, DNS and echo (for new calls) change; tunnels that
+ * exist keep their secret; the PPP on/off switch, pool, local address and TUN device need a
+ * restart.  A file with errors keeps the running config. */
 static int lnsd_reload(void *arg, const char *config, char *err, size_t errlen)
 {
 	struct lnsd *h = arg;
@@ -25,6 +27,28 @@ static int lnsd_reload(void *arg, const char *config, char *err, size_t errlen)
 	/* Keep what cannot change without a restart, so status tells the truth. */
 	nc.listen = h->conf.listen;
 	nc.port = h->conf.port;
+	if (nc.ppp.enabled != h->conf.ppp.enabled ||
+	    !roam_ipaddr_eq(&nc.ppp.pool.addr, &h->conf.ppp.pool.addr) ||
+	    nc.ppp.pool.len != h->conf.ppp.pool.len ||
+	    !roam_ipaddr_eq(&nc.ppp.local_address, &h->conf.ppp.local_address) ||
+	    strcmp(nc.ppp.tun, h->conf.ppp.tun) != 0 || nc.ppp.mtu != h->conf.ppp.mtu)
+		log_warnx("reload: ppp enabled/pool/local_address/tun/mtu changes take effect at "
+			  "the next restart");
+	nc.ppp.enabled = h->conf.ppp.enabled;
+	nc.ppp.pool = h->conf.ppp.pool;
+	nc.ppp.local_address = h->conf.ppp.local_address;
+	nc.ppp.mtu = h->conf.ppp.mtu;
+	char *tn = nc.ppp.tun;
+	nc.ppp.tun = h->conf.ppp.tun;
+	h->conf.ppp.tun = tn;
+	if ((r = lnsd_ppp_reload(h, &nc)) < 0) {
+		snprintf(err, errlen, "ppp.credentials: not valid (see the log)");
+		tn = nc.ppp.tun;
+		nc.ppp.tun = h->conf.ppp.tun;
+		h->conf.ppp.tun = tn;
+		lnsd_conf_free(&nc);
+		return r;
+	}
 	char *cs = nc.control_socket;
 	nc.control_socket = h->conf.control_socket;
 	h->conf.control_socket = cs;
@@ -42,6 +66,7 @@ static void lnsd_shutdown(void *arg)
 {
 	struct lnsd *h = arg;
 	h->ctl = NULL;
+	lnsd_ppp_close(h); /* TUN device (and its routes), timer, netlink */
 	l2tp_ep_shutdown(&h->ep, LNSD_GRACE_MS);
 }
 
@@ -71,6 +96,8 @@ static int lnsd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
 		return r;
 	}
 	if ((r = l2tp_ep_server_open(&h->ep, loop, &h->conf.listen, h->conf.port)) < 0)
+		return r;
+	if ((r = lnsd_ppp_open(h, loop)) < 0)
 		return r;
 	log_info("started: %s, %zu peers%s", h->conf.host_name, h->conf.npeers,
 		 h->conf.accept_any ? ", accepting any peer" : "");

@@ -25,7 +25,8 @@ static struct l2tp_session *find_by_peer_id(struct l2tp_tunnel *t, uint16_t peer
 
 void lnsd_session_free(void *arg, struct l2tp_session *s)
 {
-	(void)arg;
+	struct lnsd *h = arg;
+	lnsd_ppp_release(h, lnsd_session_of(s));
 	free(lnsd_session_of(s));
 }
 
@@ -38,6 +39,7 @@ void lnsd_dump_session(void *arg, struct json_writer *w, const struct l2tp_sessi
 	json_kv_uint(w, "tx_speed", s->tx_speed);
 	json_kv_uint(w, "framing_type", s->framing_type);
 	json_kv_bool(w, "seq_required", s->seq_required);
+	lnsd_ppp_dump(s, w);
 }
 
 void lnsd_session_close(void *arg, struct l2tp_session *ls, uint16_t result, uint16_t error,
@@ -152,8 +154,16 @@ static void handle_iccn(struct lnsd *h, struct lnsd_session *s, const struct l2t
 	s->s.established = now;
 	s->s.deadline = 0;
 	h->stats.sessions_established++;
+	s->s.data_seq = s->seq_required;
 	log_info("tunnel %u session %u (MIN %s) established, %u bps", t->id, s->s.id,
 		 *s->calling ? s->calling : "-", s->tx_speed);
+	if (lnsd_ppp_start(h, s, now) < 0) {
+		lnsd_session_close(h, &s->s, L2TP_CDN_NO_FACILITIES_TEMP, L2TP_ERR_RESOURCES,
+				   "cannot start PPP", now);
+		return;
+	}
+	if (s->ppp_dead)
+		lnsd_session_close(h, &s->s, L2TP_CDN_ADMIN, 0, "PPP terminated", now);
 }
 
 void lnsd_session_msg(void *arg, struct l2tp_tunnel *t, struct l2tp_session *ls,

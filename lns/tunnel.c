@@ -277,6 +277,7 @@ static const struct l2tp_endpoint_ops lnsd_ops = {
 	.session_msg = lnsd_session_msg,
 	.session_close = lnsd_session_close,
 	.session_free = lnsd_session_free,
+	.session_data = lnsd_ppp_data,
 	.tunnel_release = tunnel_release,
 	.session_setup_msg = "ICCN",
 	.dump_session = lnsd_dump_session,
@@ -299,6 +300,11 @@ int lnsd_core_init(struct lnsd *h)
 		table_destroy(&h->by_peer);
 		return r;
 	}
+	if ((r = lnsd_ppp_init(h)) < 0) {
+		l2tp_ep_destroy(&h->ep);
+		table_destroy(&h->by_peer);
+		return r;
+	}
 	return 0;
 }
 
@@ -306,6 +312,7 @@ void lnsd_core_destroy(struct lnsd *h)
 {
 	if (!h->ep.tables_ready)
 		return;
-	l2tp_ep_destroy(&h->ep);
+	l2tp_ep_destroy(&h->ep); /* sessions first: they release their addresses */
 	table_destroy(&h->by_peer);
+	lnsd_ppp_destroy(h);
 }

@@ -131,6 +131,11 @@ struct l2tp_session {
 	uint32_t serial;
 	uint64_t created, established, deadline; /* deadline: set-up due (0: none) */
 	uint64_t rx_data;
+	/* Data messages (RFC 2661 5.8), l2tp_session_send_data / l2tp_ep_input: */
+	bool data_seq;                 /* send Ns (S bit); also set once the peer sends Ns */
+	uint16_t data_ns;              /* next Ns we send */
+	uint16_t data_nr;              /* next Ns expected from the peer */
+	uint64_t tx_data, rx_data_late, rx_data_lost;
 };
 
 /* Counters of the shared machine (the role keeps its own beside them). */
@@ -186,6 +191,12 @@ struct l2tp_endpoint_ops {
 	void (*tunnel_deadline)(void *arg, struct l2tp_tunnel *t, uint64_t now);
 	/* The message a set-up timeout names ("ICRP" for the LAC, "ICCN" for the LNS). */
 	const char *session_setup_msg;
+	/* A data message for s (from its tunnel's peer; sequence-checked when it carried Ns:
+	 * duplicates and late ones are counted in s->rx_data_late and not delivered).  ppp is
+	 * the PPP frame (address/control and protocol, no HDLC framing), borrowed.  May be NULL:
+	 * counted as drop_data_unhandled. */
+	void (*session_data)(void *arg, struct l2tp_session *s, const uint8_t *ppp, size_t len,
+			     uint64_t now);
 	/* JSON fields of s beyond the shared ones.  May be NULL. */
 	void (*dump_session)(void *arg, struct json_writer *w, const struct l2tp_session *s);
 	const char *const *tunnel_states; /* names, index 0..L2TP_TUN_CLOSING */
@@ -306,6 +317,10 @@ void l2tp_session_free(struct l2tp_session *s);
 void l2tp_session_send_cdn(struct l2tp_tunnel *t, uint16_t our_id, uint16_t peer_id,
 			   uint16_t result, uint16_t error, const char *msg, uint64_t now);
 const char *l2tp_session_state_name(const struct l2tp_endpoint *ep, int state);
+/* Sends one PPP frame (address/control and protocol included, no HDLC framing; borrowed) as a
+ * data message on s (header Tunnel and Session ID = the peer's, L bit, S bit and Ns when
+ * s->data_seq).  -ENOTCONN (no peer session id yet or tunnel not established), -EMSGSIZE. */
+int l2tp_session_send_data(struct l2tp_session *s, const uint8_t *ppp, size_t len);
 
 /* ---- control commands ---- */
 

@@ -72,3 +72,31 @@ void l2tp_session_send_cdn(struct l2tp_tunnel *t, uint16_t our_id, uint16_t peer
 	l2tp_result_set(&m->result, result, error, msg);
 	l2tp_tunnel_send(t, m, now);
 }
+
+int l2tp_session_send_data(struct l2tp_session *s, const uint8_t *ppp, size_t len)
+{
+	struct l2tp_tunnel *t = s->t;
+	uint8_t pkt[0xffff];
+	struct wbuf w;
+	struct l2tp_hdr h = { .flags = L2TP_HDR_L, .tunnel_id = t->peer_id,
+			      .session_id = s->peer_id };
+	int r;
+
+	if (!s->peer_id || !t->peer_id || t->state != L2TP_TUN_ESTABLISHED || !t->ep->tx)
+		return -ENOTCONN;
+	if (s->data_seq) {
+		h.flags |= L2TP_HDR_S;
+		h.ns = s->data_ns;
+	}
+	wbuf_init_fixed(&w, pkt, sizeof(pkt));
+	if ((r = l2tp_data_hdr_encode(&w, &h, len)) < 0)
+		return r == -EINVAL ? -EMSGSIZE : r;
+	wbuf_put_bytes(&w, ppp, len);
+	if (w.err)
+		return -EMSGSIZE;
+	if (s->data_seq)
+		s->data_ns++;
+	s->tx_data++;
+	t->ep->tx(t->ep->tx_arg, &t->peer, &t->local, pkt, w.len);
+	return 0;
+}

@@ -581,8 +581,22 @@ void l2tp_ep_input(struct l2tp_endpoint *ep, const uint8_t *pkt, size_t len,
 			goto drop;
 		}
 		s->rx_data++;
-		/* PPP frames go with the PPP data path (issue 4, next step). */
-		ep->stats.drop_data_unhandled++;
+		if (hdr.flags & L2TP_HDR_S) {
+			/* RFC 2661 5.8: once the peer numbers its data messages, we do too. */
+			uint16_t before = s->data_nr;
+			s->data_seq = true;
+			if (l2tp_data_seq_accept(&s->data_nr, hdr.ns) < 0) {
+				s->rx_data_late++;
+				return;
+			}
+			s->rx_data_lost += (uint16_t)(hdr.ns - before);
+		}
+		if (!ep->ops->session_data || hdr.msg_len <= hdr.hdr_len) {
+			ep->stats.drop_data_unhandled++;
+			return;
+		}
+		ep->ops->session_data(ep->role, s, pkt + hdr.hdr_len, hdr.msg_len - hdr.hdr_len,
+				      now);
 		return;
 	}
 	ep->stats.rx_control++;

@@ -1,0 +1,327 @@
+/* lnsd's PPP termination (lns/ppp.c) on a fake clock, no sockets and no TUN: a scripted LAC
+ * (../common/l2tp_peer.h) sets up a call; a real PPP peer (common/proto/ppp, the mobile's
+ * side) talks to lnsd through L2TP data messages; what lnsd writes to its TUN is captured. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "../../../lns/lnsd.h"
+#include "roam/auth.h"
+#include "../common/l2tp_peer.h"
+
+static struct lnsd h;
+
+/* lnsd's data messages (control ones go to l2tp_peer.h's out[]). */
+static struct {
+	uint8_t buf[2048];
+	size_t len;
+} dq[256];
+static unsigned ndq, dq_read;
+
+/* The mobile's PPP and what it sends. */
+static struct ppp mob;
+static struct {
+	uint8_t buf[2048];
+	size_t len;
+} mq[256];
+static unsigned nmq, mq_read;
+static uint16_t mob_ns, lns_sid;
+static int mob_up, mob_down, mob_rx_ip;
+static enum ppp_down_reason mob_down_reason;
+
+/* What lnsd wrote to its TUN device. */
+static uint8_t tun_last[2048];
+static size_t tun_len;
+static unsigned tun_count;
+
+static void l2tp_tx(void *arg, const struct roam_sockaddr *dst, const struct roam_ipaddr *src,
+		    const uint8_t *pkt, size_t len)
+{
+	if (len >= 1 && !(pkt[0] & 0x80)) {
+		cr_assert_lt(ndq, 256);
+		memcpy(dq[ndq].buf, pkt, len);
+		dq[ndq].len = len;
+		ndq++;
+		return;
+	}
+	tx(arg, dst, src, pkt, len);
+}
+
+static void tun_capture(struct lnsd *hh, const uint8_t *pkt, size_t len)
+{
+	(void)hh;
+	memcpy(tun_last, pkt, len);
+	tun_len = len;
+	tun_count++;
+}
+
+static void mob_output(void *ctx, uint16_t proto, const uint8_t *info, size_t len)
+{
+	(void)ctx;
+	struct wbuf w;
+	cr_assert_lt(nmq, 256);
+	wbuf_init_fixed(&w, mq[nmq].buf, sizeof(mq[nmq].buf));
+	ppp_frame_hdr_encode(&w, proto, 0, 0);
+	wbuf_put_bytes(&w, info, len);
+	cr_assert_eq(w.err, 0);
+	mq[nmq].len = w.len;
+	nmq++;
+}
+
+static void mob_event(void *ctx, const struct ppp_event *ev)
+{
+	(void)ctx;
+	if (ev->type == PPP_EV_NETWORK_UP)
+		mob_up = 1;
+	if (ev->type == PPP_EV_LINK_DOWN) {
+		mob_down = 1;
+		mob_down_reason = ev->reason;
+	}
+}
+
+static void mob_init(const char *name, const char *password)
+{
+	struct ppp_cfg cfg;
+	static const struct ppp_ops ops = { .output = mob_output, .event = mob_event };
+	ppp_cfg_default(&cfg, PPP_ROLE_PEER);
+	cfg.auth = PPP_AUTH_PAP | PPP_AUTH_CHAP;
+	cfg.echo_interval_ms = 0;
+	snprintf(cfg.name, sizeof(cfg.name), "%s", name);
+	memcpy(cfg.secret, password, strlen(password));
+	cfg.secret_len = strlen(password);
+	cr_assert_eq(ppp_init(&mob, &cfg, &ops, NULL), 0);
+	nmq = mq_read = 0;
+	mob_ns = 0;
+	mob_up = mob_down = mob_rx_ip = 0;
+}
+
+/* Moves frames both ways until nothing is left. */
+static void pump(void)
+{
+	for (int round = 0; round < 200; round++) {
+		bool moved = false;
+		while (dq_read < ndq) {
+			struct l2tp_hdr hd;
+			uint16_t proto;
+			const uint8_t *info;
+			size_t ilen;
+			unsigned i = dq_read++;
+			cr_assert_eq(l2tp_hdr_decode(dq[i].buf, dq[i].len, &hd), 0);
+			cr_assert_eq(hd.tunnel_id, 77);
+			cr_assert_eq(ppp_frame_parse(dq[i].buf + hd.hdr_len, hd.msg_len - hd.hdr_len,
+						     &proto, &info, &ilen), 0);
+			if (ppp_input(&mob, proto, info, ilen, now) == 1)
+				mob_rx_ip++;
+			moved = true;
+		}
+		while (mq_read < nmq) {
+			uint8_t pkt[2100];
+			struct wbuf w;
+			unsigned i = mq_read++;
+			struct l2tp_hdr hd = { .flags = L2TP_HDR_L | L2TP_HDR_S, .tunnel_id = tid,
+					       .session_id = lns_sid, .ns = mob_ns++ };
+			wbuf_init_fixed(&w, pkt, sizeof(pkt));
+			cr_assert_eq(l2tp_data_hdr_encode(&w, &hd, mq[i].len), 0);
+			wbuf_put_bytes(&w, mq[i].buf, mq[i].len);
+			l2tp_ep_input(&h.ep, pkt, w.len, &peer, NULL, now);
+			moved = true;
+		}
+		if (!moved)
+			return;
+	}
+	cr_assert_fail("PPP does not settle");
+}
+
+static void setup_auth(const char *auth)
+{
+	char err[256], yaml[1024];
+	memset(&h, 0, sizeof(h));
+	snprintf(yaml, sizeof(yaml),
+		 "host_name: lns\n"
+		 "control_socket: /tmp/x.sock\n"
+		 "peers:\n  - address: 192.0.2.1\n"
+		 "ppp:\n  enabled: yes\n  auth: %s\n"
+		 "  credentials: \"# users\\nalice wonderland\\nbob  builder \\n\"\n"
+		 "  local_address: 10.64.0.1\n  pool: 10.64.0.0/29\n  echo_interval: 0s\n",
+		 auth);
+	cr_assert_eq(lnsd_conf_load_string(&h.conf, yaml, err, sizeof(err)), 0, "%s", err);
+	h.ep.tx = l2tp_tx;
+	h.tun_tx = tun_capture;
+	cr_assert_eq(lnsd_core_init(&h), 0);
+	cr_assert_eq(h.ncreds, 2);
+	peer_reset(&h.ep, "192.0.2.1:1701", 2000000);
+	ndq = dq_read = 0;
+	tun_len = tun_count = 0;
+}
+
+static void teardown(void)
+{
+	lnsd_core_destroy(&h);
+	lnsd_conf_free(&h.conf);
+}
+
+/* Tunnel without authentication, then ICRQ/ICCN: lnsd starts PPP. */
+static struct lnsd_session *call(uint16_t lsid)
+{
+	msg_init(L2TP_MSG_SCCRQ, 0);
+	m.avps = L2TP_AVP_BIT(L2TP_AVP_PROTOCOL_VERSION) | L2TP_AVP_BIT(L2TP_AVP_HOST_NAME) |
+		 L2TP_AVP_BIT(L2TP_AVP_FRAMING_CAP) | L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TUNNEL_ID);
+	m.proto_ver = 1;
+	l2tp_bytes_str(&m.host_name, "lac1");
+	m.framing_cap = 3;
+	m.assigned_tunnel_id = 77;
+	feed();
+	cr_assert_eq(last(), L2TP_MSG_SCCRP);
+	tid = r.assigned_tunnel_id;
+	msg_init(L2TP_MSG_SCCCN, 0);
+	feed();
+	msg_init(L2TP_MSG_ICRQ, 0);
+	m.avps = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID) | L2TP_AVP_BIT(L2TP_AVP_CALL_SERIAL) |
+		 L2TP_AVP_BIT(L2TP_AVP_CALLING_NUMBER);
+	m.assigned_session_id = lsid;
+	m.call_serial = lsid;
+	l2tp_bytes_str(&m.calling_number, "3125550100");
+	feed();
+	cr_assert_eq(last(), L2TP_MSG_ICRP);
+	lns_sid = r.assigned_session_id;
+	msg_init(L2TP_MSG_ICCN, lns_sid);
+	m.avps = L2TP_AVP_BIT(L2TP_AVP_TX_CONNECT_SPEED) | L2TP_AVP_BIT(L2TP_AVP_FRAMING_TYPE);
+	m.tx_connect_speed = 9600;
+	m.framing_type = 2;
+	feed();
+	struct lnsd_session *s = lnsd_session_of(l2tp_session_find(&h.ep, tid, lns_sid));
+	cr_assert_not_null(s);
+	cr_assert_not_null(s->ppp, "PPP started at ICCN");
+	cr_assert_gt(ndq, 0, "LCP Configure-Request sent");
+	return s;
+}
+
+static size_t ip_packet(uint8_t *p, uint32_t src, uint32_t dst)
+{
+	memset(p, 0, 28);
+	p[0] = 0x45;
+	p[3] = 28;
+	p[8] = 64;
+	p[9] = 17;
+	src = htonl(src);
+	dst = htonl(dst);
+	memcpy(p + 12, &src, 4);
+	memcpy(p + 16, &dst, 4);
+	return 28;
+}
+
+Test(lnsd_ppp, pap_up_address_and_ip_both_ways, .fini = teardown)
+{
+	setup_auth("pap");
+	struct lnsd_session *s = call(11);
+	mob_init("alice", "wonderland");
+	ppp_start(&mob, now);
+	pump();
+	cr_assert(mob_up, "the mobile's IPCP opened");
+	cr_assert(ppp_is_up(s->ppp));
+	cr_assert_eq(s->ppp->st.auth_proto, PPP_PROTO_PAP);
+	cr_assert_str_eq(s->ppp->st.peer_name, "alice");
+	cr_assert_eq(s->addr, 0x0a400002, "first free pool address");
+	cr_assert_eq(mob.st.addr_local, 0x0a400002);
+	cr_assert_eq(mob.st.addr_peer, 0x0a400001);
+	cr_assert(s->s.data_seq, "the LAC sends Ns: lnsd too");
+
+	/* Mobile -> TUN. */
+	uint8_t pkt[64];
+	size_t n = ip_packet(pkt, 0x0a400002, 0xc6336401);
+	cr_assert_eq(ppp_send_ip(&mob, pkt, n), 0);
+	pump();
+	cr_assert_eq(tun_count, 1);
+	cr_assert_eq(tun_len, n);
+	cr_assert(memcmp(tun_last, pkt, n) == 0);
+	/* A spoofed source is dropped. */
+	n = ip_packet(pkt, 0x0a400003, 0xc6336401);
+	cr_assert_eq(ppp_send_ip(&mob, pkt, n), 0);
+	pump();
+	cr_assert_eq(tun_count, 1);
+	cr_assert_eq(h.pstats.drop_spoofed, 1);
+	/* TUN -> mobile, and to an address nobody has. */
+	n = ip_packet(pkt, 0xc6336401, 0x0a400002);
+	lnsd_ppp_from_tun(&h, pkt, n);
+	pump();
+	cr_assert_eq(mob_rx_ip, 1);
+	n = ip_packet(pkt, 0xc6336401, 0x0a400005);
+	lnsd_ppp_from_tun(&h, pkt, n);
+	cr_assert_eq(h.pstats.drop_tun_no_session, 1);
+
+	/* The LAC clears the call: the address goes back to the pool. */
+	cr_assert_eq(h.pool.used, 1);
+	msg_init(L2TP_MSG_CDN, lns_sid);
+	m.avps = L2TP_AVP_BIT(L2TP_AVP_RESULT_CODE) | L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID);
+	m.result.result = L2TP_CDN_ADMIN;
+	m.assigned_session_id = 11;
+	feed();
+	cr_assert_eq(h.pool.used, 0);
+	cr_assert_eq(h.pstats.addr_released, 1);
+}
+
+Test(lnsd_ppp, chap_up, .fini = teardown)
+{
+	setup_auth("chap");
+	struct lnsd_session *s = call(12);
+	mob_init("bob", "builder");
+	ppp_start(&mob, now);
+	pump();
+	cr_assert(mob_up);
+	cr_assert_eq(s->ppp->st.auth_proto, PPP_PROTO_CHAP);
+	cr_assert_str_eq(s->ppp->st.peer_name, "bob");
+	cr_assert_neq(s->addr, 0);
+	cr_assert_eq(h.pstats.auth_ok, 1);
+}
+
+Test(lnsd_ppp, wrong_password_refused_and_call_cleared, .fini = teardown)
+{
+	setup_auth("any");
+	call(13);
+	mob_init("alice", "looking-glass");
+	ppp_start(&mob, now);
+	unsigned before = nout;
+	pump();
+	cr_assert_not(mob_up);
+	cr_assert_eq(h.pstats.auth_failed, 1);
+	cr_assert_eq(h.pstats.addr_assigned, 0, "no address without authentication");
+	cr_assert_eq(h.pool.used, 0);
+	cr_assert_eq(count(L2TP_MSG_CDN, before), 1, "the call is cleared");
+	cr_assert_null(l2tp_session_find(&h.ep, tid, lns_sid));
+}
+
+Test(lnsd_ppp, credentials_checked_and_reloaded)
+{
+	char err[256];
+	struct lnsd_conf nc;
+	memset(&h, 0, sizeof(h));
+	cr_assert_eq(lnsd_conf_load_string(&h.conf,
+					   "control_socket: /tmp/x.sock\n"
+					   "ppp:\n  enabled: yes\n  credentials: \"alice\\n\"\n",
+					   err, sizeof(err)),
+		     0, "%s", err);
+	h.ep.tx = l2tp_tx;
+	cr_assert_eq(lnsd_core_init(&h), -EINVAL, "a line without a secret");
+	lnsd_conf_free(&h.conf);
+
+	setup_auth("pap");
+	cr_assert_eq(lnsd_conf_load_string(&nc,
+					   "control_socket: /tmp/x.sock\n"
+					   "ppp:\n  enabled: yes\n  credentials: \"dave x\\nerin y\\nfrank z\"\n",
+					   err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(lnsd_ppp_reload(&h, &nc), 0);
+	cr_assert_eq(h.ncreds, 3);
+	cr_assert_str_eq(h.creds[2].name, "frank");
+	lnsd_conf_free(&nc);
+	cr_assert_eq(lnsd_conf_load_string(&nc,
+					   "control_socket: /tmp/x.sock\n"
+					   "ppp:\n  enabled: yes\n  credentials: \"gina\\n\"\n",
+					   err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(lnsd_ppp_reload(&h, &nc), -EINVAL);
+	cr_assert_eq(h.ncreds, 3, "kept on error");
+	lnsd_conf_free(&nc);
+	teardown();
+}
