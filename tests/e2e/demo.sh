@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # The `make demo` tour, shortened (DEMO_DURATION): report.json has one well-formed object per
-# row, the baseline row shows the loss of a move without mobility support, and the tour leaves
-# nothing behind.  Also checks that an interrupted tour cleans up.
+# row, the baseline row shows the loss of a move without mobility support, the Mobile IPv4 rows
+# (tools/demo.d/20-mip4.sh) are there and the synchronized dual-radio handoff loses nothing, and
+# the tour leaves nothing behind.  Also checks that an interrupted tour cleans up.
 source "$(dirname "$0")/lib.sh"
 export DEMO_DIR="$T_TMP/demo" DEMO_DURATION=${DEMO_DURATION:-6} DEMO_MOVES=${DEMO_MOVES:-3}
 t_cleanup '"$BIN/netlab" -p tour down'
+t_cleanup '"$BIN/netlab" -p mip4h down'
 
-no_tour_left() { ! ip netns list | grep -q '^tour-' && [ ! -e /run/roam-netlab/tour/state ]; }
+no_tour_left() {
+  ! ip netns list | grep -q '^tour-\|^mip4h-' &&
+  [ ! -e /run/roam-netlab/tour/state ] && [ ! -e /run/roam-netlab/mip4h/state ]
+}
 
 t_check "the tour runs" env BIN="$BIN" tools/demo.sh
 R="$DEMO_DIR/report.json"
@@ -21,6 +26,21 @@ t_check "baseline: UDP was sent" jq -e "$B | .udp_sent > 0" "$R"
 t_check "baseline: UDP got through before the first move" jq -e "$B | .udp_received > 0" "$R"
 t_check "baseline: UDP lost packets" jq -e "$B | .udp_lost > 0" "$R"
 t_check "baseline: the TCP connection did not survive" jq -e "$B | .tcp_survived == false" "$R"
+for s in "MIPv4 synchronized (dual radio)" "MIPv4 synchronized (single radio)" "MIPv4 plain RFC 5944"; do
+  t_check "row '$s' is there, its moves happened" jq -e --arg s "$s" \
+    "any(.[]; .scheme == \$s and .moves == $DEMO_MOVES and .udp_sent > 0 and .handoffs == $DEMO_MOVES)" "$R"
+done
+D='.[] | select(.scheme == "MIPv4 synchronized (dual radio)")'
+t_check "dual radio: every move ended by a deregistration reply" jq -e "$D | .dereg_replies == $DEMO_MOVES and .links_released == $DEMO_MOVES" "$R"
+t_check "dual radio: no UDP packet lost" jq -e "$D | .udp_lost == 0 and .udp_received == .udp_sent and .udp_stopped == false" "$R"
+t_check "dual radio: the TCP connection survived" jq -e "$D | .tcp_survived == true and .tcp_bytes_verified > 0" "$R"
+S='.[] | select(.scheme == "MIPv4 synchronized (single radio)")'
+t_check "single radio: an FBU per move, accepted by the old FA" jq -e "$S | .fbu_sent == $DEMO_MOVES and .fa_fbu_accepted == $DEMO_MOVES" "$R"
+P='.[] | select(.scheme == "MIPv4 plain RFC 5944")'
+t_check "plain: figures reported, no deregistration reply, no FBU" jq -e "$P | (.udp_lost | type) == \"number\"
+  and (.tcp_survived | type) == \"boolean\" and .dereg_replies == 0 and .drr_sent == 0 and .fbu_sent == 0" "$R"
+t_check "plain: the stream still flows at the end" jq -e "$P | .udp_stopped == false and .udp_received > 0" "$R"
+echo "# $(jq -r '.[] | "\(.scheme): lost \(.udp_lost)/\(.udp_sent), gap \(.max_gap_ms) ms, TCP \(.tcp_survived)"' "$R" | paste -sd ';' -)"
 t_check "the tour left nothing behind" no_tour_left
 
 # Interrupted in the middle of a row: still cleans up.  (SIGTERM: a background job of a
