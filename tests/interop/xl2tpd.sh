@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Interop with xl2tpd (Debian package xl2tpd), the reference RFC 2661 implementation, in two
-# network namespaces of our own (prefix l2xi-):
+# network namespaces of our own (prefix l2xi<pid>-):
 #   1. xl2tpd as LAC ([lac] section, autodial, tunnel secret with challenge) sets up an
 #      authenticated tunnel and a call with lnsd;
 #   2. lacd sets up an authenticated tunnel and a call with xl2tpd as LNS.
@@ -17,12 +17,12 @@ for c in xl2tpd tshark jq; do
   command -v $c >/dev/null || { t_fail "$c" "$c is required (apt-get install xl2tpd tshark jq)"; t_done; }
 done
 
-NS_A=l2xi-a   # the LAC side: 10.82.0.1
-NS_B=l2xi-b   # the LNS side: 10.82.0.2
+NS_A=l2xi$$-a   # the LAC side: 10.82.0.1
+NS_B=l2xi$$-b   # the LNS side: 10.82.0.2
 SECRET="interop secret"
 t_cleanup "ip netns delete $NS_A"
 t_cleanup "ip netns delete $NS_B"
-ip netns delete $NS_A 2>/dev/null; ip netns delete $NS_B 2>/dev/null  # left by a killed run
+ip netns delete $NS_A 2>/dev/null; ip netns delete $NS_B 2>/dev/null  # a reused pid's leftovers
 ip netns add $NS_A && ip netns add $NS_B || { t_fail "namespaces"; t_done; }
 ip -n $NS_A link add eth0 type veth peer name eth0 netns $NS_B
 ip -n $NS_A addr add 10.82.0.1/24 dev eth0
