@@ -412,16 +412,6 @@ int fad_store_load(struct fad *f, uint64_t wall, uint64_t now)
 
 int fad_store_snap_start(struct fad *f)
 {
-	if (f->snap.closing)
-		return 0;
-	if (f->snap.started) {
-		if (f->snap.interval_ms == f->conf.snapshot_interval)
-			return 0;
-		f->snap.interval_ms = f->conf.snapshot_interval;
-		uv_timer_set_repeat(&f->snap.timer, f->conf.snapshot_interval);
-		return uv_timer_again(&f->snap.timer);
-	}
-	if (!f->conf.snapshot || !*f->conf.snapshot)
-		return 0;
-	return snap_timer_start(&f->snap, f->loop, f->conf.snapshot_interval, fad_store_save, f);
+	return snap_timer_configure(&f->snap, f->loop, f->conf.snapshot, f->conf.snapshot_interval,
+				    fad_store_save, f);
 }

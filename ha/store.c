@@ -265,16 +265,6 @@ int had_store_load(struct had *h, uint64_t wall, uint64_t now)
 
 int had_store_snap_start(struct had *h)
 {
-	if (h->snap.closing)
-		return 0;
-	if (h->snap.started) {
-		if (h->snap.interval_ms == h->conf.snapshot_interval)
-			return 0;
-		h->snap.interval_ms = h->conf.snapshot_interval;
-		uv_timer_set_repeat(&h->snap.timer, h->conf.snapshot_interval);
-		return uv_timer_again(&h->snap.timer);
-	}
-	if (!h->conf.snapshot || !*h->conf.snapshot)
-		return 0;
-	return snap_timer_start(&h->snap, h->loop, h->conf.snapshot_interval, had_store_save, h);
+	return snap_timer_configure(&h->snap, h->loop, h->conf.snapshot, h->conf.snapshot_interval,
+				    had_store_save, h);
 }

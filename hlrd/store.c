@@ -312,17 +312,6 @@ int hlrd_store_load(struct hlrd *h)
 
 int hlrd_store_snap_start(struct hlrd *h)
 {
-	if (h->snap.closing)
-		return 0;
-	if (h->snap.started) {
-		/* A reload changed the interval (an emptied path makes the saves no-ops). */
-		if (h->snap.interval_ms == h->conf.snapshot_interval)
-			return 0;
-		h->snap.interval_ms = h->conf.snapshot_interval;
-		uv_timer_set_repeat(&h->snap.timer, h->conf.snapshot_interval);
-		return uv_timer_again(&h->snap.timer);
-	}
-	if (!h->conf.snapshot || !*h->conf.snapshot)
-		return 0;
-	return snap_timer_start(&h->snap, h->loop, h->conf.snapshot_interval, hlrd_store_save, h);
+	return snap_timer_configure(&h->snap, h->loop, h->conf.snapshot, h->conf.snapshot_interval,
+				    hlrd_store_save, h);
 }

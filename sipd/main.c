@@ -64,11 +64,9 @@ static int sipd_reload(void *arg, const char *config, char *err, size_t errlen)
 	if (!s->debug)
 		log_setlevel((enum log_level)s->conf.log_level);
 	sipd_loc_cap(&s->loc, s->conf.max_expires, uv_now(s->loop));
-	if (s->snap.started && s->snap.interval_ms != s->conf.snapshot_interval) {
-		s->snap.interval_ms = s->conf.snapshot_interval;
-		uv_timer_set_repeat(&s->snap.timer, s->conf.snapshot_interval);
-		uv_timer_again(&s->snap.timer);
-	}
+	if ((r = snap_timer_configure(&s->snap, s->loop, s->conf.snapshot, s->conf.snapshot_interval,
+				      sipd_save, s)) < 0)
+		log_warnx("snapshot timer: %s", uv_strerror(r));
 	log_info("reloaded: %zu bindings kept", s->loc.nbindings);
 	return 0;
 }
@@ -150,8 +148,8 @@ static int sipd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
 	s->send = sipd_transport_send;
 	if ((r = sipd_transport_open(s)) < 0)
 		return r;
-	if (s->conf.snapshot && *s->conf.snapshot &&
-	    (r = snap_timer_start(&s->snap, loop, s->conf.snapshot_interval, sipd_save, s)) < 0)
+	if ((r = snap_timer_configure(&s->snap, loop, s->conf.snapshot, s->conf.snapshot_interval,
+				      sipd_save, s)) < 0)
 		log_warnx("snapshot timer: %s", uv_strerror(r));
 	log_info("started: %zu bindings restored", s->loc.nbindings);
 	return 0;

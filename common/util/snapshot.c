@@ -483,3 +483,20 @@ snap_timer_close(struct snap_timer *st)
 	uv_timer_stop(&st->timer);
 	uv_close((uv_handle_t *)&st->timer, NULL);
 }
+
+int snap_timer_configure(struct snap_timer *st, uv_loop_t *loop, const char *path,
+                         uint64_t interval_ms, int (*save)(void *arg), void *arg)
+{
+	if (st->closing)
+		return 0;
+	if (st->started) {
+		if (st->interval_ms == interval_ms)
+			return 0;
+		st->interval_ms = interval_ms;
+		uv_timer_set_repeat(&st->timer, interval_ms);
+		return uv_timer_again(&st->timer);
+	}
+	if (!path || !*path)
+		return 0;
+	return snap_timer_start(st, loop, interval_ms, save, arg);
+}

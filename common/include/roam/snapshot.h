@@ -90,6 +90,11 @@ struct snap_timer {
  * libuv's error.  The timer is unref'ed: it does not keep the loop alive by itself. */
 int snap_timer_start(struct snap_timer *st, uv_loop_t *loop, uint64_t interval_ms,
                      int (*save)(void *arg), void *arg);
+/* What a daemon does at start and on every reload: starts the periodic save when path is set
+ * (NULL or "": snapshots off, nothing started), or, when the timer already runs, applies a
+ * changed interval.  Returns 0 or snap_timer_start's / libuv's error. */
+int snap_timer_configure(struct snap_timer *st, uv_loop_t *loop, const char *path,
+                         uint64_t interval_ms, int (*save)(void *arg), void *arg);
 /* Saves now (e.g. at shutdown or on a control command) and restarts the interval.
  * Returns save's result. */
 int snap_timer_save_now(struct snap_timer *st);

@@ -451,3 +451,40 @@ Test(snapshot, timer_saves_periodically)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	cr_assert_eq(uv_loop_close(&loop), 0);
 }
+
+static int count_save(void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Start and reload in one call: off without a path, started with one, a new interval applied. */
+Test(snapshot, timer_configure)
+{
+	uv_loop_t loop;
+	cr_assert_eq(uv_loop_init(&loop), 0);
+	struct snap_timer st;
+	memset(&st, 0, sizeof(st));
+	int saves = 0;
+	cr_assert_eq(snap_timer_configure(&st, &loop, "", 1000, count_save, &saves), 0);
+	cr_assert_eq(st.started, 0, "no path: snapshots are off");
+	cr_assert_eq(snap_timer_configure(&st, &loop, NULL, 1000, count_save, &saves), 0);
+	cr_assert_eq(st.started, 0);
+	cr_assert_eq(snap_timer_configure(&st, &loop, "/tmp/x.snap", 1000, count_save, &saves), 0);
+	cr_assert_neq(st.started, 0);
+	cr_assert_eq(st.interval_ms, 1000);
+	cr_assert_eq(snap_timer_configure(&st, &loop, "/tmp/x.snap", 5, count_save, &saves), 0);
+	cr_assert_eq(st.interval_ms, 5, "a reload applies the new interval");
+	cr_assert_eq(uv_timer_get_repeat(&st.timer), 5);
+	/* the timer is unref'ed (it must not keep a daemon's loop alive): ref it for the test */
+	uv_ref((uv_handle_t *)&st.timer);
+	uint64_t end = uv_now(&loop) + 2000;
+	while (saves < 2 && uv_now(&loop) < end)
+		uv_run(&loop, UV_RUN_ONCE);
+	cr_assert_geq(saves, 2);
+	snap_timer_close(&st);
+	cr_assert_eq(snap_timer_configure(&st, &loop, "/tmp/x.snap", 10, count_save, &saves), 0,
+		     "closing: nothing to do");
+	uv_run(&loop, UV_RUN_DEFAULT);
+	cr_assert_eq(uv_loop_close(&loop), 0);
+}
