@@ -30,8 +30,9 @@ t_poll() {
 }
 t_cleanup() { T_CLEAN+=("$*"); }
 # t_capturing LOG: waits (up to 30 s: tshark starts slowly on a loaded machine) until the tshark
-# writing its messages to LOG captures.
-t_capturing() { t_poll 30 grep -q "Capturing on" "$1"; }
+# writing its messages to LOG captures.  tshark prints "Capturing on" a moment before the kernel
+# filter is attached, so give it half a second more.
+t_capturing() { t_poll 30 grep -q "Capturing on" "$1" && sleep 0.5; }
 t__atexit() {
   local i
   for ((i = ${#T_CLEAN[@]} - 1; i >= 0; i--)); do eval "${T_CLEAN[$i]}" >/dev/null 2>&1 || true; done
