@@ -51,6 +51,22 @@ static const struct conf_schema lnsd_tunnel_schema = CONF_SCHEMA(struct l2tp_tun
 static const struct conf_field lnsd_handoff_fields[] = {
 	CONF_UINT("vendor_id", struct lnsd_conf_handoff, vendor_id, .dflt = "32473", .umin = 1,
 		  .umax = 65535, .help = "Vendor ID of the handoff extension AVPs"),
+	CONF_BOOL("enabled", struct lnsd_conf_handoff, enabled, .dflt = "yes",
+		  .help = "park calls the LAC hands off and resume them on the next LAC's tunnel"),
+	CONF_DURATION("hold_time", struct lnsd_conf_handoff, hold_time, .dflt = "30s",
+		      .umin = 1000, .umax = 3600000, .help = "how long a parked call is kept"),
+	CONF_UINT("buffer", struct lnsd_conf_handoff, buffer, .dflt = "64", .umin = 0,
+		  .umax = 4096, .help = "packets for a parked mobile kept and sent on resume; "
+					"0: dropped (counted)"),
+	/* A string rather than a path: the empty string (the default, so that test and demo
+	 * instances sharing a host never read each other's file) disables snapshots; the
+	 * installed lnsd.yaml sets /var/lib/roam/lnsd.snap. */
+	CONF_STRING("snapshot", struct lnsd_conf_handoff, snapshot, .dflt = "", .umax = 4095,
+		    .help = "state file of the parked calls; empty string: not kept"),
+	CONF_DURATION("snapshot_interval", struct lnsd_conf_handoff, snapshot_interval,
+		      .dflt = "10s", .umin = 1000, .umax = 3600000,
+		      .help = "period of the snapshot save (written only when parked calls "
+			      "changed)"),
 };
 
 static const struct conf_schema lnsd_handoff_schema = CONF_SCHEMA(struct lnsd_conf_handoff,

@@ -17,6 +17,7 @@ void lnsd_status(void *arg, struct json_writer *w)
 	l2tp_ep_status_json(&h->ep, w);
 	json_kv_uint(w, "peers", h->conf.npeers);
 	json_kv_uint(w, "handoff_vendor_id", h->conf.handoff.vendor_id);
+	lnsd_handoff_status_json(h, w);
 }
 
 static const struct stats_def lnsd_stats_defs[] = {
@@ -44,6 +45,7 @@ static int cmd_stats(void *arg, const struct json_value *args, struct json_write
 	 * with a wrong or missing response). */
 	json_kv_uint(w, "tunnels_refused_auth", h->ep.stats.tunnels_auth_failed);
 	lnsd_ppp_stats_json(h, w);
+	lnsd_handoff_stats_json(h, w);
 	json_obj_end(w);
 	return 0;
 }
@@ -79,7 +81,8 @@ int lnsd_ctl_register(struct lnsd *h)
 {
 	if (ctl_register(h->ctl, "stats", "counters", cmd_stats, h) < 0 ||
 	    l2tp_ep_ctl_register(&h->ep, h->ctl) < 0 ||
-	    ctl_register(h->ctl, "hangup", "CDN: tunnel=ID session=ID", cmd_hangup, h) < 0)
+	    ctl_register(h->ctl, "hangup", "CDN: tunnel=ID session=ID", cmd_hangup, h) < 0 ||
+	    lnsd_handoff_ctl_register(h) < 0)
 		return -1;
 	return 0;
 }

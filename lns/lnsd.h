@@ -5,7 +5,9 @@
  *
  * Files: main.c (argv, config, loop), conf.c (the lnsd.yaml schema), tunnel.c (the LNS's side
  * of the control connection, RFC 2661 7.2.1: peer matching, SCCRQ, SCCCN), session.c
- * (incoming calls, RFC 2661 7.4.2, LNS side), ctl.c (control commands).  What both ends of a
+ * (incoming calls, RFC 2661 7.4.2, LNS side), ppp.c (PPP termination, pool, TUN), handoff.c
+ * (parked calls of the handoff extension, docs/protocols/l2tp-handoff.md 6), ctl.c (control
+ * commands).  What both ends of a
  * tunnel do (sending, timers, the receive path, StopCCN, the tables, UDP 1701) is the shared
  * struct l2tp_endpoint of roam/l2tp_tunnel.h, driven through its ops.
  *
@@ -28,6 +30,7 @@
 #include "roam/log.h"
 #include "roam/netlink.h"
 #include "roam/ppp.h"
+#include "roam/snapshot.h"
 #include "roam/tun.h"
 #include "roam/stats.h"
 #include "roam/table.h"
@@ -47,6 +50,11 @@ struct lnsd_conf_peer {
 
 struct lnsd_conf_handoff {
 	uint16_t vendor_id;           /* Vendor ID of the handoff extension AVPs */
+	bool enabled;                 /* park calls on a handoff CDN, resume them on ICRQ */
+	uint32_t hold_time;           /* ms a parked call is kept */
+	uint32_t buffer;              /* packets for a parked mobile kept (0: dropped) */
+	char *snapshot;               /* parked calls across restarts; "": not kept */
+	uint32_t snapshot_interval;   /* ms between periodic saves */
 };
 
 /* PPP termination (ppp.c; docs/protocols/ppp.md). */
@@ -123,6 +131,13 @@ struct lnsd_session {
 	bool route;                    /* host route installed */
 	uint64_t ppp_started, ppp_up;  /* monotonic ms */
 	uint64_t rx_ip, tx_ip, drop_spoofed;
+	/* handoff (handoff.c): the ICRQ carried an accepted Handoff Request */
+	bool ho_pending;
+	bool ho_resumed;               /* the call is a resumed parked one */
+	char ho_min[L2TP_MIN_MAX + 1];
+	uint16_t ho_old_tunnel, ho_old_session;
+	bool ho_has_nr;                /* the ICRQ's Call State gave the new LAC's next data Ns */
+	uint16_t ho_nr;
 };
 
 struct lnsd_tunnel {
@@ -138,6 +153,49 @@ struct lnsd_ppp_stats {
 	uint64_t drop_spoofed, drop_tun_not_ipv4, drop_tun_no_session, drop_tun_write,
 		drop_send;
 	uint64_t routes_added, route_errors;
+	uint64_t negotiations;        /* LCP opened by negotiation (not by a handoff import) */
+	uint64_t sli_sent;
+};
+
+/* A packet for a parked mobile, kept until the call resumes or expires. */
+struct lnsd_pkt {
+	struct lnsd_pkt *next;
+	size_t len;
+	uint8_t data[];
+};
+
+/* A parked call (handoff.c; seed 000 "connection table"): everything needed to resume it on
+ * another tunnel without renegotiating PPP. */
+struct lnsd_parked {
+	struct table_node node;        /* h->parked, key: min (expiry: hold time) */
+	struct table_node anode;       /* h->parked_by_addr, key: akey */
+	char min[L2TP_MIN_MAX + 1];
+	uint8_t akey[4];
+	uint16_t old_tunnel_id, old_session_id; /* the old LAC's Assigned Tunnel / Session ID */
+	uint16_t lns_tunnel_id, lns_session_id; /* ours of the old call (logs, dumps) */
+	char lac[LNSD_HOST_NAME_MAX + 1];       /* the old LAC's host name */
+	char called[64];
+	struct ppp_state ppp;          /* exported from the old call's struct ppp */
+	uint32_t addr;                 /* the mobile's address (host order), still in the pool */
+	bool route;                    /* our host route to the TUN device is installed */
+	bool data_seq;
+	uint16_t data_ns, data_nr;     /* next data Ns we send / expect */
+	uint64_t parked_wall;          /* wall ms */
+	uint64_t expires;              /* monotonic ms */
+	struct lnsd_pkt *pkts, **pkts_tail;
+	uint32_t npkts;
+	uint64_t pkts_dropped;
+};
+
+/* Handoff counters (lnsd(8) CONTROL COMMANDS, stats). */
+enum { LNSD_HO_REASONS = L2TP_HO_REFUSE_MOBILE_AUTH + 1 };
+struct lnsd_ho_stats {
+	uint64_t handoff_cdn, handoffs_parked, park_refused, park_replaced, park_expired,
+		park_restored, park_buffered, park_dropped, park_flushed,
+		park_discarded;
+	uint64_t handoffs_requested, handoffs_accepted, handoffs_resumed, handoffs_refused;
+	uint64_t refused[LNSD_HO_REASONS];
+	uint64_t snapshot_saves, snapshot_failures, snapshot_skipped;
 };
 
 /* The address pool: one bit per address of conf.ppp.pool. */
@@ -181,6 +239,12 @@ struct lnsd {
 	/* Transmit to the TUN device; the default writes h->tun (tests replace it). */
 	void (*tun_tx)(struct lnsd *h, const uint8_t *pkt, size_t len);
 	struct lnsd_ppp_stats pstats;
+	/* handoff (handoff.c) */
+	struct table parked, parked_by_addr;
+	bool ho_ready;
+	bool ho_dirty;                 /* parked calls changed since the last snapshot */
+	struct snap_timer snap;
+	struct lnsd_ho_stats hstats;
 };
 
 static inline struct lnsd_tunnel *lnsd_tunnel_of(struct l2tp_tunnel *t)
@@ -234,6 +298,54 @@ void lnsd_ppp_run_timers(struct lnsd *h, uint64_t now);
 /* JSON of the PPP state of s (dump) and of the counters. */
 void lnsd_ppp_dump(const struct lnsd_session *s, struct json_writer *w);
 void lnsd_ppp_stats_json(struct lnsd *h, struct json_writer *w);
+
+/* Handoff support in ppp.c. */
+/* Moves s's PPP state, address and route into p (s keeps neither).  -ENOTCONN: PPP not up. */
+int lnsd_ppp_park(struct lnsd *h, struct lnsd_session *s, struct lnsd_parked *p);
+/* Gives s a PPP restored from p (no negotiation) with p's address and route.  -errno. */
+int lnsd_ppp_resume(struct lnsd *h, struct lnsd_session *s, struct lnsd_parked *p,
+		    uint64_t now);
+/* The address of a parked call that expires: route removed, back to the pool. */
+void lnsd_ppp_addr_drop(struct lnsd *h, uint32_t addr, bool route);
+/* A restored parked call claims its address in the pool and its route.  -EADDRINUSE. */
+int lnsd_ppp_addr_claim(struct lnsd *h, uint32_t addr, bool *route);
+/* Checks the ICCN's Proxy Authen AVPs (RFC 2661 4.4.5: PAP or CHAP-MD5) of m for user name
+ * against lnsd's credentials.  0, -EACCES (wrong or missing proof), -ENOENT (unknown user). */
+int lnsd_ppp_verify_proxy(struct lnsd *h, const char *name, uint16_t auth_proto,
+			  const struct l2tp_msg *m);
+
+/* handoff.c: the parked calls (docs/protocols/l2tp-handoff.md, seed 000 figures 5 and 6) */
+int lnsd_handoff_init(struct lnsd *h);
+/* Releases every parked call (address, route) and the tables. */
+void lnsd_handoff_destroy(struct lnsd *h);
+/* A CDN for s: parks it when it carries the Handoff Cause (s keeps no PPP, address or route
+ * then).  1 parked, 0 not a handoff (the caller clears the call as usual). */
+int lnsd_handoff_cdn(struct lnsd *h, struct lnsd_session *s, const struct l2tp_msg *m,
+		     uint64_t now);
+/* An ICRQ creating s: decides a Handoff Request and fills the ICRP's handoff AVPs in r. */
+void lnsd_handoff_icrq(struct lnsd *h, struct lnsd_session *s, const struct l2tp_msg *m,
+		       struct l2tp_msg *r, uint64_t now);
+/* ICCN on s with ho_pending: verifies the mobile and resumes the parked call.  0 resumed;
+ * 1 not a handoff; -EACCES refused (s was closed with CDN). */
+int lnsd_handoff_iccn(struct lnsd *h, struct lnsd_session *s, const struct l2tp_msg *m,
+		      uint64_t now);
+/* A packet from the TUN device for a parked mobile: buffered or dropped.  1 taken, 0 none. */
+int lnsd_handoff_from_tun(struct lnsd *h, const uint8_t *pkt, size_t len);
+/* Parked calls past their hold time are released. */
+void lnsd_handoff_run_timers(struct lnsd *h, uint64_t now);
+/* Snapshot of the parked calls (a snap_timer save function); loaded once at start. */
+int lnsd_handoff_save(void *arg);
+/* now: monotonic ms of the restored deadlines. */
+int lnsd_handoff_load(struct lnsd *h, uint64_t now);
+int lnsd_handoff_snap_start(struct lnsd *h);
+/* A parked call's snapshot record (byte layout: lnsd(8) FILES); expires as wall ms. */
+int lnsd_parked_encode(struct wbuf *w, const struct lnsd_parked *p, uint64_t expires_wall);
+int lnsd_parked_decode(struct rbuf *r, struct lnsd_parked *p, uint64_t *expires_wall);
+void lnsd_handoff_stats_json(struct lnsd *h, struct json_writer *w);
+void lnsd_handoff_status_json(struct lnsd *h, struct json_writer *w);
+/* The `parked` command's answer: {"parked": [{min, user, ...}, ...]}. */
+void lnsd_handoff_dump_json(struct lnsd *h, struct json_writer *w, uint64_t now);
+int lnsd_handoff_ctl_register(struct lnsd *h);
 
 /* ctl.c */
 int lnsd_ctl_register(struct lnsd *h);

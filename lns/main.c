@@ -56,6 +56,9 @@ static int lnsd_reload(void *arg, const char *config, char *err, size_t errlen)
 	h->conf = nc;
 	if (!h->debug)
 		log_setlevel((enum log_level)h->conf.log_level);
+	h->ho_dirty = true; /* a new snapshot path gets the parked calls at the next save */
+	if ((r = lnsd_handoff_snap_start(h)) < 0)
+		log_warnx("snapshot timer: %s", uv_strerror(r));
 	log_info("configuration reloaded: %zu peers", h->conf.npeers);
 	return 0;
 }
@@ -66,6 +69,12 @@ static void lnsd_shutdown(void *arg)
 {
 	struct lnsd *h = arg;
 	h->ctl = NULL;
+	/* Parked calls are kept for the next start (established ones end with StopCCN). */
+	if (h->snap.started)
+		snap_timer_save_now(&h->snap);
+	else
+		lnsd_handoff_save(h);
+	snap_timer_close(&h->snap);
 	lnsd_ppp_close(h); /* TUN device (and its routes), timer, netlink */
 	l2tp_ep_shutdown(&h->ep, LNSD_GRACE_MS);
 }
@@ -99,6 +108,9 @@ static int lnsd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
 		return r;
 	if ((r = lnsd_ppp_open(h, loop)) < 0)
 		return r;
+	lnsd_handoff_load(h, uv_now(loop));
+	if ((r = lnsd_handoff_snap_start(h)) < 0)
+		log_warnx("snapshot timer: %s", uv_strerror(r));
 	log_info("started: %s, %zu peers%s", h->conf.host_name, h->conf.npeers,
 		 h->conf.accept_any ? ", accepting any peer" : "");
 	return 0;

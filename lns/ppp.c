@@ -303,24 +303,33 @@ static int ppp_get_peer_addr(void *ctx, const char *name, uint32_t requested, ui
 	return 0;
 }
 
-static void route_set(struct lnsd *h, struct lnsd_session *s, bool add)
+/* The host route of addr to the TUN device: 0 or -errno (counted, logged). */
+static int route_addr(struct lnsd *h, uint32_t addr, bool add)
 {
 	struct roam_nl_route rt;
+	char b[16];
 	int r;
-	if (!h->nl || !s->addr || s->route == add)
-		return;
 	memset(&rt, 0, sizeof(rt));
-	host_prefix(s->addr, &rt.dst);
+	host_prefix(addr, &rt.dst);
 	rt.oif = h->tun_ifindex;
 	r = add ? roam_nl_route_replace(h->nl, &rt) : roam_nl_route_del(h->nl, &rt);
 	if (r < 0 && !(add == false && r == -ESRCH)) {
 		h->pstats.route_errors++;
-		log_warnx("session %u: route %s: %s", s->s.id, add ? "add" : "delete", strerror(-r));
-		return;
+		addr_fmt(addr, b, sizeof(b));
+		log_warnx("route %s %s: %s", add ? "add" : "delete", b, strerror(-r));
+		return r;
 	}
 	if (add)
 		h->pstats.routes_added++;
-	s->route = add;
+	return 0;
+}
+
+static void route_set(struct lnsd *h, struct lnsd_session *s, bool add)
+{
+	if (!h->nl || !s->addr || s->route == add)
+		return;
+	if (route_addr(h, s->addr, add) == 0)
+		s->route = add;
 }
 
 static void addr_release(struct lnsd *h, struct lnsd_session *s)
@@ -338,6 +347,22 @@ static void addr_release(struct lnsd *h, struct lnsd_session *s)
 	s->addr = 0;
 }
 
+/* SLI (RFC 2661 6.15) with the ACCMs LCP negotiated, for the LAC's HDLC framing: Send ACCM
+ * is what the LAC uses towards the mobile (what the mobile asked for), Receive ACCM what it
+ * expects from the mobile (what we asked for). */
+static void send_sli(struct lnsd *h, struct lnsd_session *s, const struct ppp_state *st)
+{
+	struct l2tp_tunnel *t = s->s.t;
+	if (!s->s.peer_id || t->state != L2TP_TUN_ESTABLISHED)
+		return;
+	struct l2tp_msg *m = l2tp_ep_msg(&h->ep, L2TP_MSG_SLI, s->s.peer_id);
+	m->avps = L2TP_AVP_BIT(L2TP_AVP_ACCM);
+	m->accm_send = st->accm_send;
+	m->accm_recv = st->accm_recv;
+	if (l2tp_tunnel_send(t, m, h->ep.now) == 0)
+		h->pstats.sli_sent++;
+}
+
 static void ppp_event(void *ctx, const struct ppp_event *ev)
 {
 	struct lnsd_session *s = ctx;
@@ -345,7 +370,9 @@ static void ppp_event(void *ctx, const struct ppp_event *ev)
 	uint64_t now = h->ep.now;
 	switch (ev->type) {
 	case PPP_EV_LINK_UP:
+		h->pstats.negotiations++;
 		log_debug("session %u: LCP opened", s->s.id);
+		send_sli(h, s, ev->st);
 		break;
 	case PPP_EV_AUTH_OK:
 		h->pstats.auth_ok++;
@@ -374,32 +401,38 @@ static void ppp_event(void *ctx, const struct ppp_event *ev)
 	}
 }
 
+static const struct ppp_ops lnsd_ppp_ops = {
+	.output = ppp_output,
+	.event = ppp_event,
+	.get_secret = ppp_get_secret,
+	.get_peer_addr = ppp_get_peer_addr,
+};
+
+static void ppp_cfg_of(const struct lnsd *h, struct ppp_cfg *cfg)
+{
+	const struct lnsd_conf_ppp *c = &h->conf.ppp;
+	ppp_cfg_default(cfg, PPP_ROLE_AUTHENTICATOR);
+	cfg->auth = c->auth == LNSD_AUTH_PAP    ? PPP_AUTH_PAP
+		    : c->auth == LNSD_AUTH_CHAP ? PPP_AUTH_CHAP
+		    : c->auth == LNSD_AUTH_ANY  ? PPP_AUTH_PAP | PPP_AUTH_CHAP
+						: 0;
+	snprintf(cfg->name, sizeof(cfg->name), "%s", c->name);
+	cfg->local_addr = c->local_address.family == AF_INET ? ip4_host(&c->local_address) : 0;
+	cfg->dns1 = c->dns1.family == AF_INET ? ip4_host(&c->dns1) : 0;
+	cfg->dns2 = c->dns2.family == AF_INET ? ip4_host(&c->dns2) : 0;
+	cfg->echo_interval_ms = c->echo_interval;
+}
+
 int lnsd_ppp_start(struct lnsd *h, struct lnsd_session *s, uint64_t now)
 {
 	struct ppp_cfg cfg;
-	const struct lnsd_conf_ppp *c = &h->conf.ppp;
-	static const struct ppp_ops ops = {
-		.output = ppp_output,
-		.event = ppp_event,
-		.get_secret = ppp_get_secret,
-		.get_peer_addr = ppp_get_peer_addr,
-	};
 	int r;
 	if (!h->ppp_ready)
 		return 0;
-	ppp_cfg_default(&cfg, PPP_ROLE_AUTHENTICATOR);
-	cfg.auth = c->auth == LNSD_AUTH_PAP    ? PPP_AUTH_PAP
-		   : c->auth == LNSD_AUTH_CHAP ? PPP_AUTH_CHAP
-		   : c->auth == LNSD_AUTH_ANY  ? PPP_AUTH_PAP | PPP_AUTH_CHAP
-					       : 0;
-	snprintf(cfg.name, sizeof(cfg.name), "%s", c->name);
-	cfg.local_addr = c->local_address.family == AF_INET ? ip4_host(&c->local_address) : 0;
-	cfg.dns1 = c->dns1.family == AF_INET ? ip4_host(&c->dns1) : 0;
-	cfg.dns2 = c->dns2.family == AF_INET ? ip4_host(&c->dns2) : 0;
-	cfg.echo_interval_ms = c->echo_interval;
+	ppp_cfg_of(h, &cfg);
 	if (!(s->ppp = calloc(1, sizeof(*s->ppp))))
 		return -ENOMEM;
-	if ((r = ppp_init(s->ppp, &cfg, &ops, s)) < 0) {
+	if ((r = ppp_init(s->ppp, &cfg, &lnsd_ppp_ops, s)) < 0) {
 		free(s->ppp);
 		s->ppp = NULL;
 		return r;
@@ -409,6 +442,122 @@ int lnsd_ppp_start(struct lnsd *h, struct lnsd_session *s, uint64_t now)
 	h->ep.now = now;
 	ppp_start(s->ppp, now);
 	return 0;
+}
+
+/* ---- handoff: park, resume, verify ---- */
+
+int lnsd_ppp_park(struct lnsd *h, struct lnsd_session *s, struct lnsd_parked *p)
+{
+	int r;
+	if (!s->ppp || s->ppp_dead || !s->addr)
+		return -ENOTCONN;
+	if ((r = ppp_state_export(s->ppp, &p->ppp)) < 0)
+		return r;
+	if (table_node_linked(&s->anode))
+		table_remove(&h->by_addr, &s->anode);
+	p->addr = s->addr;
+	p->route = s->route;
+	s->addr = 0;
+	s->route = false;
+	free(s->ppp);
+	s->ppp = NULL;
+	return 0;
+}
+
+int lnsd_ppp_resume(struct lnsd *h, struct lnsd_session *s, struct lnsd_parked *p,
+		    uint64_t now)
+{
+	struct ppp_cfg cfg;
+	int r;
+	if (!h->ppp_ready || s->ppp)
+		return -EINVAL;
+	ppp_cfg_of(h, &cfg);
+	if (!(s->ppp = calloc(1, sizeof(*s->ppp))))
+		return -ENOMEM;
+	if ((r = ppp_init(s->ppp, &cfg, &lnsd_ppp_ops, s)) < 0 ||
+	    (r = ppp_state_import(s->ppp, &p->ppp, now)) < 0)
+		goto fail;
+	s->addr = p->addr;
+	uint32_t n = htonl(s->addr);
+	memcpy(s->akey, &n, 4);
+	if ((r = table_insert(&h->by_addr, &s->anode, s->akey, 4)) < 0) {
+		s->addr = 0;
+		goto fail;
+	}
+	s->route = p->route;
+	p->addr = 0;
+	p->route = false;
+	s->ppp_started = s->ppp_up = now;
+	route_set(h, s, true); /* a restored call whose route could not be added retries */
+	return 0;
+fail:
+	free(s->ppp);
+	s->ppp = NULL;
+	return r;
+}
+
+void lnsd_ppp_addr_drop(struct lnsd *h, uint32_t addr, bool route)
+{
+	char b[16];
+	if (!addr)
+		return;
+	if (route && h->nl)
+		route_addr(h, addr, false);
+	pool_free(&h->pool, addr);
+	h->pstats.addr_released++;
+	addr_fmt(addr, b, sizeof(b));
+	log_info("parked address %s released", b);
+}
+
+int lnsd_ppp_addr_claim(struct lnsd *h, uint32_t addr, bool *route)
+{
+	uint32_t i = addr - h->pool.base;
+	/* taken, or outside the (possibly changed) pool */
+	if (!h->ppp_ready || !h->pool.bits || i >= h->pool.size || pool_taken(&h->pool, i) ||
+	    pool_alloc(&h->pool, addr) != addr)
+		return -EADDRINUSE;
+	*route = h->nl && route_addr(h, addr, true) == 0;
+	return 0;
+}
+
+int lnsd_ppp_verify_proxy(struct lnsd *h, const char *name, uint16_t auth_proto,
+			  const struct l2tp_msg *m)
+{
+	char pname[PPP_NAME_MAX + 1];
+	(void)auth_proto; /* the mobile may authenticate either way on the new access link */
+	if (!(m->avps & L2TP_AVP_BIT(L2TP_AVP_PROXY_AUTH_TYPE)))
+		return -EACCES;
+	if (m->proxy_auth_type == L2TP_PROXY_AUTH_NONE)
+		return -EACCES;
+	if (!(m->avps & L2TP_AVP_BIT(L2TP_AVP_PROXY_AUTH_NAME)) ||
+	    l2tp_bytes_to_str(&m->proxy_auth_name, pname, sizeof(pname)) < 0 ||
+	    strcmp(pname, name) != 0)
+		return -EACCES;
+	const struct lnsd_cred *c = cred_find(h, name);
+	if (!c)
+		return -ENOENT;
+	if (!(m->avps & L2TP_AVP_BIT(L2TP_AVP_PROXY_AUTH_RESPONSE)))
+		return -EACCES;
+	const struct l2tp_bytes *resp = &m->proxy_auth_response;
+	if (m->proxy_auth_type == L2TP_PROXY_AUTH_PAP) {
+		/* the password itself (RFC 2661 4.4.5); trailing padding is not allowed */
+		if (resp->len != c->secret_len || !auth_equal(resp->p, c->secret, c->secret_len))
+			return -EACCES;
+		return 0;
+	}
+	if (m->proxy_auth_type == L2TP_PROXY_AUTH_CHAP) {
+		uint8_t want[16];
+		if (!(m->avps & L2TP_AVP_BIT(L2TP_AVP_PROXY_AUTH_CHALLENGE)) ||
+		    !(m->avps & L2TP_AVP_BIT(L2TP_AVP_PROXY_AUTH_ID)) || resp->len != 16 ||
+		    !m->proxy_auth_challenge.len ||
+		    ppp_chap_md5(m->proxy_auth_id, c->secret, c->secret_len,
+				 m->proxy_auth_challenge.p, m->proxy_auth_challenge.len, want) < 0)
+			return -EACCES;
+		int ok = auth_equal(resp->p, want, 16);
+		explicit_bzero(want, sizeof(want));
+		return ok ? 0 : -EACCES;
+	}
+	return -EACCES; /* text, MS-CHAPv1: not supported for a handoff */
 }
 
 void lnsd_ppp_release(struct lnsd *h, struct lnsd_session *s)
@@ -484,6 +633,8 @@ void lnsd_ppp_from_tun(struct lnsd *h, const uint8_t *pkt, size_t len)
 	memcpy(key, pkt + 16, 4);
 	struct table_node *n = h->ppp_ready ? table_lookup(&h->by_addr, key, 4) : NULL;
 	if (!n) {
+		if (h->ppp_ready && lnsd_handoff_from_tun(h, pkt, len))
+			return;
 		h->pstats.drop_tun_no_session++;
 		return;
 	}
@@ -540,6 +691,7 @@ static void ppp_timer_cb(uv_timer_t *t)
 {
 	struct lnsd *h = t->data;
 	lnsd_ppp_run_timers(h, uv_now(h->loop));
+	lnsd_handoff_run_timers(h, uv_now(h->loop));
 	l2tp_ep_server_rearm(&h->ep);
 }
 
@@ -632,6 +784,7 @@ void lnsd_ppp_stats_json(struct lnsd *h, struct json_writer *w)
 	K(addr_assigned), K(addr_released), K(rx_frames), K(drop_frames_malformed);
 	K(drop_frames_not_up), K(rx_ip), K(tx_ip), K(drop_spoofed), K(drop_tun_not_ipv4);
 	K(drop_tun_no_session), K(drop_tun_write), K(drop_send), K(routes_added), K(route_errors);
+	K(negotiations), K(sli_sent);
 #undef K
 	json_kv_uint(w, "ppp_pool_used", h->pool.used);
 }

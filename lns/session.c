@@ -39,6 +39,7 @@ void lnsd_dump_session(void *arg, struct json_writer *w, const struct l2tp_sessi
 	json_kv_uint(w, "tx_speed", s->tx_speed);
 	json_kv_uint(w, "framing_type", s->framing_type);
 	json_kv_bool(w, "seq_required", s->seq_required);
+	json_kv_bool(w, "handoff_resumed", s->ho_resumed);
 	lnsd_ppp_dump(s, w);
 }
 
@@ -131,6 +132,7 @@ static void handle_icrq(struct lnsd *h, struct l2tp_tunnel *t, const struct l2tp
 	struct l2tp_msg *r = l2tp_ep_msg(&h->ep, L2TP_MSG_ICRP, s->s.peer_id);
 	r->avps = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID);
 	r->assigned_session_id = s->s.id;
+	lnsd_handoff_icrq(h, s, m, r, now);
 	log_info("tunnel %u session %u: ICRQ (its session %u, serial %u, calling %s)", t->id,
 		 s->s.id, s->s.peer_id, s->s.serial, *s->calling ? s->calling : "-");
 	l2tp_tunnel_send(t, r, now);
@@ -150,13 +152,19 @@ static void handle_iccn(struct lnsd *h, struct lnsd_session *s, const struct l2t
 									    : m->tx_connect_speed;
 	s->framing_type = m->framing_type;
 	s->seq_required = (m->avps & L2TP_AVP_BIT(L2TP_AVP_SEQUENCING_REQUIRED)) != 0;
+	/* A handoff (handoff.c): the parked call moves onto s, or s is refused and freed. */
+	int ho = lnsd_handoff_iccn(h, s, m, now);
+	if (ho < 0)
+		return;
 	s->s.state = LNSD_S_ESTABLISHED;
 	s->s.established = now;
 	s->s.deadline = 0;
 	h->stats.sessions_established++;
-	s->s.data_seq = s->seq_required;
-	log_info("tunnel %u session %u (MIN %s) established, %u bps", t->id, s->s.id,
-		 *s->calling ? s->calling : "-", s->tx_speed);
+	s->s.data_seq = s->s.data_seq || s->seq_required;
+	log_info("tunnel %u session %u (MIN %s) established, %u bps%s", t->id, s->s.id,
+		 *s->calling ? s->calling : "-", s->tx_speed, ho == 0 ? ", resumed by handoff" : "");
+	if (ho == 0)
+		return; /* PPP restored, not renegotiated */
 	if (lnsd_ppp_start(h, s, now) < 0) {
 		lnsd_session_close(h, &s->s, L2TP_CDN_NO_FACILITIES_TEMP, L2TP_ERR_RESOURCES,
 				   "cannot start PPP", now);
@@ -184,6 +192,7 @@ void lnsd_session_msg(void *arg, struct l2tp_tunnel *t, struct l2tp_session *ls,
 			 ls->id, s->calling, m->result.result,
 			 m->result.has_error ? m->result.error : 0);
 		h->stats.sessions_closed_by_peer++;
+		lnsd_handoff_cdn(h, s, m, now); /* parks it: PPP, address, route move out of s */
 		l2tp_session_free(ls);
 		break;
 	case L2TP_MSG_WEN:

@@ -305,6 +305,12 @@ int lnsd_core_init(struct lnsd *h)
 		table_destroy(&h->by_peer);
 		return r;
 	}
+	if ((r = lnsd_handoff_init(h)) < 0) {
+		lnsd_ppp_destroy(h);
+		l2tp_ep_destroy(&h->ep);
+		table_destroy(&h->by_peer);
+		return r;
+	}
 	return 0;
 }
 
@@ -314,5 +320,6 @@ void lnsd_core_destroy(struct lnsd *h)
 		return;
 	l2tp_ep_destroy(&h->ep); /* sessions first: they release their addresses */
 	table_destroy(&h->by_peer);
+	lnsd_handoff_destroy(h);
 	lnsd_ppp_destroy(h);
 }

@@ -297,6 +297,18 @@ struct ppp_state {
 	uint8_t lcp_next_id, ipcp_next_id; /* identifiers to continue with */
 };
 
+/* Serialised struct ppp_state (docs/protocols/ppp.md "Negotiated state, serialised"): what
+ * lnsd stores for a parked call in its snapshot.  Version 1, 45 octets + the peer name. */
+#define PPP_STATE_VERSION 1
+#define PPP_STATE_ENC_MIN 45
+#define PPP_STATE_ENC_MAX (PPP_STATE_ENC_MIN + PPP_NAME_MAX)
+/* Appends st to w.  -EINVAL (a field out of range: role, phase, a flag not 0/1, name not
+ * terminated within PPP_NAME_MAX), or w->err. */
+int ppp_state_encode(struct wbuf *w, const struct ppp_state *st);
+/* Decodes exactly the bytes of r into *st (zeroed first).  -EBADMSG: short, trailing bytes,
+ * unknown version, role, phase or flag bits, name with a NUL byte. */
+int ppp_state_decode(struct rbuf *r, struct ppp_state *st);
+
 /* Transmit framing parameters from a negotiated state. */
 void ppp_hdlc_tx_from_state(struct ppp_hdlc_tx *tx, const struct ppp_state *st);
 

@@ -280,3 +280,80 @@ const char *ppp_fsm_state_str(enum ppp_fsm_state s)
 		                         "ack-sent", "opened" };
 	return (unsigned)s < 10 ? n[s] : "unknown";
 }
+
+/* ---- negotiated state (docs/protocols/ppp.md "Negotiated state, serialised") ---- */
+
+#define ST_PFC_SEND  0x01
+#define ST_ACFC_SEND 0x02
+#define ST_PFC_RECV  0x04
+#define ST_ACFC_RECV 0x08
+#define ST_AUTHED    0x10
+#define ST_IPCP      0x20
+
+int ppp_state_encode(struct wbuf *w, const struct ppp_state *st)
+{
+	const void *nul = memchr(st->peer_name, 0, sizeof(st->peer_name));
+	if (st->role > PPP_ROLE_AUTHENTICATOR || st->phase > PPP_PHASE_TERMINATE || !nul ||
+	    st->pfc_send > 1 || st->acfc_send > 1 || st->pfc_recv > 1 || st->acfc_recv > 1 ||
+	    st->authenticated > 1 || st->ipcp_opened > 1)
+		return -EINVAL;
+	size_t nl = (size_t)((const char *)nul - st->peer_name);
+	uint8_t flags = (uint8_t)((st->pfc_send ? ST_PFC_SEND : 0) |
+				  (st->acfc_send ? ST_ACFC_SEND : 0) |
+				  (st->pfc_recv ? ST_PFC_RECV : 0) |
+				  (st->acfc_recv ? ST_ACFC_RECV : 0) |
+				  (st->authenticated ? ST_AUTHED : 0) |
+				  (st->ipcp_opened ? ST_IPCP : 0));
+	wbuf_put_u8(w, PPP_STATE_VERSION);
+	wbuf_put_u8(w, st->role);
+	wbuf_put_u8(w, st->phase);
+	wbuf_put_u16(w, st->mru_recv);
+	wbuf_put_u16(w, st->mru_send);
+	wbuf_put_u32(w, st->accm_recv);
+	wbuf_put_u32(w, st->accm_send);
+	wbuf_put_u32(w, st->magic_local);
+	wbuf_put_u32(w, st->magic_peer);
+	wbuf_put_u8(w, flags);
+	wbuf_put_u16(w, st->auth_proto);
+	wbuf_put_u32(w, st->addr_local);
+	wbuf_put_u32(w, st->addr_peer);
+	wbuf_put_u32(w, st->dns1);
+	wbuf_put_u32(w, st->dns2);
+	wbuf_put_u8(w, st->lcp_next_id);
+	wbuf_put_u8(w, st->ipcp_next_id);
+	wbuf_put_u8(w, (uint8_t)nl);
+	wbuf_put_bytes(w, st->peer_name, nl);
+	return w->err ? w->err : 0;
+}
+
+int ppp_state_decode(struct rbuf *r, struct ppp_state *st)
+{
+	uint8_t ver, flags, nl;
+	memset(st, 0, sizeof(*st));
+	if (rbuf_get_u8(r, &ver) < 0 || ver != PPP_STATE_VERSION || rbuf_get_u8(r, &st->role) < 0 ||
+	    rbuf_get_u8(r, &st->phase) < 0 || rbuf_get_u16(r, &st->mru_recv) < 0 ||
+	    rbuf_get_u16(r, &st->mru_send) < 0 || rbuf_get_u32(r, &st->accm_recv) < 0 ||
+	    rbuf_get_u32(r, &st->accm_send) < 0 || rbuf_get_u32(r, &st->magic_local) < 0 ||
+	    rbuf_get_u32(r, &st->magic_peer) < 0 || rbuf_get_u8(r, &flags) < 0 ||
+	    rbuf_get_u16(r, &st->auth_proto) < 0 || rbuf_get_u32(r, &st->addr_local) < 0 ||
+	    rbuf_get_u32(r, &st->addr_peer) < 0 || rbuf_get_u32(r, &st->dns1) < 0 ||
+	    rbuf_get_u32(r, &st->dns2) < 0 || rbuf_get_u8(r, &st->lcp_next_id) < 0 ||
+	    rbuf_get_u8(r, &st->ipcp_next_id) < 0 || rbuf_get_u8(r, &nl) < 0 ||
+	    nl > PPP_NAME_MAX || rbuf_get_bytes(r, st->peer_name, nl) < 0 || rbuf_left(r) != 0)
+		goto bad;
+	if (st->role > PPP_ROLE_AUTHENTICATOR || st->phase > PPP_PHASE_TERMINATE ||
+	    (flags & ~(ST_PFC_SEND | ST_ACFC_SEND | ST_PFC_RECV | ST_ACFC_RECV | ST_AUTHED |
+		       ST_IPCP)) ||
+	    memchr(st->peer_name, 0, nl))
+		goto bad;
+	st->pfc_send = !!(flags & ST_PFC_SEND);
+	st->acfc_send = !!(flags & ST_ACFC_SEND);
+	st->pfc_recv = !!(flags & ST_PFC_RECV);
+	st->acfc_recv = !!(flags & ST_ACFC_RECV);
+	st->authenticated = !!(flags & ST_AUTHED);
+	st->ipcp_opened = !!(flags & ST_IPCP);
+	return 0;
+bad:
+	memset(st, 0, sizeof(*st));
+	return -EBADMSG;
+}
