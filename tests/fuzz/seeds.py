@@ -202,6 +202,8 @@ def a6(last):
 def seed_codecs():
     for b in vectors("test_hlr_codec.c").values():
         put("fuzz_hlr", b)
+    for b in vectors("test_radius.c").values():
+        put("fuzz_radius", b)
     l2tp = vectors("test_l2tp_codec.c")
     for b in l2tp.values():
         put("fuzz_l2tp", b)
