@@ -1,16 +1,19 @@
 /* The LAC's side of the access link (docs/protocols/access-link.md):
  *
  *   ATTACH (MIN) --> link created, call placed (session.c: tunnel, ICRQ/ICRP/ICCN), ATTACH-ACK
- *   KEEPALIVE    --> KEEPALIVE-ACK;  silence for the dead interval --> link lost, CDN 1
- *   DETACH       --> link freed, CDN (cause 0: 3 administrative; 1 moving: 1 lost carrier)
+ *                    (MIN in the handoff table: ATTACH-ACK, CHAP re-challenge, handoff.c)
+ *   KEEPALIVE    --> KEEPALIVE-ACK;  silence for the dead interval --> link lost (handoff.c)
+ *   DETACH       --> link freed; cause 1 (moving): lost (handoff.c); else CDN 3
  *   DATA         --> HDLC-like frames decoded (ppp_hdlc_decode) --> L2TP data messages
  *   L2TP data    --> framed with the ACCM (ppp_hdlc_encode) --> DATA to the mobile
  *   call ended   --> DETACH cause 0 to the mobile
  *
  * A link is bound to the source address and port of its ATTACH and to its Link ID.  Like the
  * rest of lacd the state machine takes `now` and sends through h->acc.tx, so the unit tests
- * drive it on a fake clock without sockets.  The handoff cause (CDN + USER_MOVED) is not here
- * yet: a lost mobile gives a plain CDN. */
+ * drive it on a fake clock without sockets.  A lost mobile (silence, DETACH moving, replaced
+ * link) starts the handoff procedure (handoff.c: CDN with the handoff cause + USER_MOVED, or a
+ * plain CDN with the extension off); an ATTACH whose MIN is in the handoff table gets a CHAP
+ * re-challenge instead of a call, and the call (a handoff ICRQ) follows the Response. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +171,18 @@ static void link_close(struct lacd *h, struct lacd_link *l, uint16_t result, uin
 		(void)lacd_hangup(h, min, result, now);
 }
 
+/* The mobile of l is lost: the handoff procedure (or a plain CDN) for its call. */
+static void link_lost(struct lacd *h, struct lacd_link *l, uint64_t now)
+{
+	char min[ACCESS_MIN_LEN + 1];
+	struct lacd_ppp_snoop sn = l->snoop;
+	uint32_t accm_send = l->hdlc.accm, accm_recv = l->dec.accm;
+	snprintf(min, sizeof(min), "%s", l->min);
+	link_unlink(h, l);
+	free(l);
+	lacd_ho_mobile_lost(h, min, &sn, accm_send, accm_recv, now);
+}
+
 void lacd_access_call_gone(struct lacd *h, const char *min, uint64_t now)
 {
 	struct lacd_link *l = lacd_link_by_min(h, min);
@@ -213,15 +228,14 @@ static void send_ack(struct lacd *h, struct lacd_link *l)
 	send_msg(h, &l->peer, &l->local, &m);
 }
 
-static void handle_attach(struct lacd *h, const struct access_msg *m,
-			  const struct roam_sockaddr *src, const struct roam_ipaddr *dst,
-			  uint64_t now)
+void lacd_access_attach(struct lacd *h, const struct access_msg *m,
+			const struct roam_sockaddr *src, const struct roam_ipaddr *dst,
+			const struct roam_sockaddr *lns, uint64_t now)
 {
 	struct lacd_link *old = lacd_link_by_min(h, m->min);
 	struct lacd_session *s;
 	int r;
 
-	h->acc.stats.attach_rx++;
 	if (old && old->nonce == m->nonce && roam_sockaddr_eq(&old->peer, src)) {
 		/* A retransmission: the same answer, same Link ID. */
 		h->acc.stats.attach_duplicate++;
@@ -232,7 +246,7 @@ static void handle_attach(struct lacd *h, const struct access_msg *m,
 		/* A new attempt replaces the old link, which is closed as lost. */
 		log_info("access link %08x (MIN %s): replaced by a new ATTACH", old->id, old->min);
 		h->acc.stats.links_replaced++;
-		link_close(h, old, L2TP_CDN_LOST_CARRIER, now);
+		link_lost(h, old, now);
 	}
 	if (table_count(&h->acc.links) >= h->conf.access.max_links) {
 		send_nak(h, src, dst, m->nonce, ACCESS_NAK_NO_RESOURCES);
@@ -259,10 +273,12 @@ static void handle_attach(struct lacd *h, const struct access_msg *m,
 	l->hdlc.accm = PPP_HDLC_ACCM_DEFAULT;
 	link_ikey(l->ikey, l->id);
 
-	/* The call: an existing one for this MIN without a link (a `call` command) is kept. */
+	/* The call: an existing one for this MIN without a link (a `call` command) is kept; a
+	 * MIN in the handoff table is re-challenged first (its call follows the Response). */
 	s = lacd_session_by_min(h, m->min);
-	if (!s) {
-		r = lacd_call(h, m->min, NULL, now, &s);
+	const struct lacd_ho_entry *ho = s ? NULL : lacd_ho_arrival(h, m->min, now);
+	if (!s && !ho) {
+		r = lacd_call(h, m->min, lns, now, &s);
 		if (r < 0) {
 			free(l);
 			log_info("ATTACH from MIN %s refused: %s", m->min,
@@ -274,7 +290,8 @@ static void handle_attach(struct lacd *h, const struct access_msg *m,
 			return;
 		}
 	}
-	s->s.data_seq = h->conf.access.data_sequencing;
+	if (s)
+		s->s.data_seq = h->conf.access.data_sequencing;
 	if (table_insert(&h->acc.links, &l->inode, l->ikey, 4) < 0) {
 		free(l);
 		(void)lacd_hangup(h, m->min, L2TP_CDN_NO_FACILITIES_TEMP, now);
@@ -287,9 +304,32 @@ static void handle_attach(struct lacd *h, const struct access_msg *m,
 		return;
 	}
 	h->acc.stats.attach_acked++;
+	if (ho) {
+		log_info("access link %08x: MIN %s%s%s attached (handoff)", l->id, l->min,
+			 l->nai[0] ? " NAI " : "", l->nai);
+		send_ack(h, l);
+		lacd_ho_challenge(h, l, ho, now);
+		return;
+	}
 	log_info("access link %08x: MIN %s%s%s attached (call: tunnel %u session %u)", l->id,
 		 l->min, l->nai[0] ? " NAI " : "", l->nai, s->s.t->id, s->s.id);
 	send_ack(h, l);
+}
+
+/* ATTACH: with RADIUS (aaa.c) the LNS is looked up first, lacd_access_attach follows. */
+static void handle_attach(struct lacd *h, const struct access_msg *m,
+			  const struct roam_sockaddr *src, const struct roam_ipaddr *dst,
+			  uint64_t now)
+{
+	h->acc.stats.attach_rx++;
+	if (!lacd_aaa_attach(h, m, src, dst, now))
+		lacd_access_attach(h, m, src, dst, NULL, now);
+}
+
+void lacd_access_send_nak(struct lacd *h, const struct roam_sockaddr *dst,
+			  const struct roam_ipaddr *src, uint32_t nonce, uint16_t cause)
+{
+	send_nak(h, dst, src, nonce, cause);
 }
 
 /* DATA from the mobile: every complete frame goes to the LNS as a data message. */
@@ -309,6 +349,10 @@ static void handle_data(struct lacd *h, struct lacd_link *l, const struct access
 			h->acc.stats.drop_frame_bad++;
 			continue;
 		}
+		/* Handoff arrival: the CHAP Response to our re-challenge stays here. */
+		if (l->ho_challenging && lacd_ho_link_frame(h, l, f.proto, f.info, f.info_len, now))
+			continue;
+		lacd_ppp_snoop(&l->snoop, true, f.proto, f.info, f.info_len);
 		struct lacd_session *s = lacd_session_by_min(h, l->min);
 		/* RFC 2661: the PPP frame without flags, stuffing and FCS; address and control
 		 * fields are sent (as xl2tpd and pppd expect). */
@@ -316,7 +360,7 @@ static void handle_data(struct lacd *h, struct lacd_link *l, const struct access
 		wbuf_init_fixed(&w, frame, sizeof(frame));
 		ppp_frame_hdr_encode(&w, f.proto, 0, 0);
 		wbuf_put_bytes(&w, f.info, f.info_len);
-		if (!w.err && s && s->s.state != LACD_S_ESTABLISHED &&
+		if (!w.err && ((s && s->s.state != LACD_S_ESTABLISHED) || (!s && l->ho_challenging)) &&
 		    l->npending < LACD_PENDING_MAX) {
 			/* The call is being set up: keep the frame for ICCN (a few only; PPP
 			 * retransmits anyway, but this saves a restart interval). */
@@ -342,12 +386,25 @@ static void handle_data(struct lacd *h, struct lacd_link *l, const struct access
 	}
 }
 
-void lacd_access_call_up(struct lacd *h, const char *min)
+void lacd_access_call_up(struct lacd *h, const char *min, bool resumed)
 {
 	struct lacd_link *l = lacd_link_by_min(h, min);
 	struct lacd_session *s = lacd_session_by_min(h, min);
 	if (!l || !s)
 		return;
+	if (resumed) {
+		/* The verdict on our re-challenge (RFC 1994 4.2): the LNS took the mobile's
+		 * Response (ICCN Proxy Authen) for its parked call. */
+		uint8_t buf[16];
+		struct wbuf w;
+		struct ppp_chap c = { .code = PPP_CHAP_SUCCESS, .id = s->ho.chap_id,
+				      .msg = (const uint8_t *)"Welcome back", .msg_len = 12 };
+		wbuf_init_fixed(&w, buf, sizeof(buf));
+		if (ppp_chap_encode(&w, &c) == 0)
+			lacd_access_send_ppp(h, l, PPP_PROTO_CHAP, buf, w.len);
+		l->hdlc.accm = s->ho.cs.accm_send;
+		l->dec.accm = s->ho.cs.accm_recv;
+	}
 	for (struct lacd_frame *f = l->pending; f; f = f->next) {
 		if (l2tp_session_send_data(&s->s, f->buf, f->len) < 0) {
 			h->acc.stats.drop_frame_no_call++;
@@ -359,6 +416,33 @@ void lacd_access_call_up(struct lacd *h, const char *min)
 	pending_free(l);
 }
 
+/* Frames one PPP packet towards l's mobile; false when it cannot be framed. */
+static bool link_send_ppp(struct lacd *h, struct lacd_link *l, uint16_t proto,
+			  const uint8_t *info, size_t info_len)
+{
+	uint8_t out[2 * PPP_HDLC_BUF_MAX + 8];
+	struct wbuf w;
+	wbuf_init_fixed(&w, out, sizeof(out));
+	if (info_len > PPP_MRU_MAX || ppp_hdlc_encode(&w, &l->hdlc, proto, info, info_len) < 0)
+		return false;
+	/* Split after stuffing into DATA messages of at most 1400 octets. */
+	for (size_t off = 0; off < w.len; off += ACCESS_DATA_MAX) {
+		size_t n = w.len - off < ACCESS_DATA_MAX ? w.len - off : ACCESS_DATA_MAX;
+		struct access_msg m = { .type = ACCESS_DATA, .data = out + off, .data_len = n };
+		link_send(h, l, &m);
+		h->acc.stats.data_tx++;
+	}
+	l->frames_down++;
+	return true;
+}
+
+void lacd_access_send_ppp(struct lacd *h, struct lacd_link *l, uint16_t proto,
+			  const uint8_t *info, size_t len)
+{
+	if (!link_send_ppp(h, l, proto, info, len))
+		h->acc.stats.drop_frame_unframed++;
+}
+
 void lacd_access_session_data(void *arg, struct l2tp_session *ls, const uint8_t *ppp,
 			      size_t len, uint64_t now)
 {
@@ -368,8 +452,6 @@ void lacd_access_session_data(void *arg, struct l2tp_session *ls, const uint8_t 
 	uint16_t proto;
 	const uint8_t *info;
 	size_t info_len;
-	uint8_t out[2 * PPP_HDLC_BUF_MAX + 8];
-	struct wbuf w;
 	(void)now;
 
 	h->acc.stats.frames_from_lns++;
@@ -377,23 +459,12 @@ void lacd_access_session_data(void *arg, struct l2tp_session *ls, const uint8_t 
 		h->acc.stats.drop_frame_no_call++;
 		return;
 	}
-	if (ppp_frame_parse(ppp, len, &proto, &info, &info_len) < 0 || info_len > PPP_MRU_MAX) {
+	if (ppp_frame_parse(ppp, len, &proto, &info, &info_len) < 0 ||
+	    !link_send_ppp(h, l, proto, info, info_len)) {
 		h->acc.stats.drop_frame_unframed++;
 		return;
 	}
-	wbuf_init_fixed(&w, out, sizeof(out));
-	if (ppp_hdlc_encode(&w, &l->hdlc, proto, info, info_len) < 0) {
-		h->acc.stats.drop_frame_unframed++;
-		return;
-	}
-	/* Split after stuffing into DATA messages of at most 1400 octets. */
-	for (size_t off = 0; off < w.len; off += ACCESS_DATA_MAX) {
-		size_t n = w.len - off < ACCESS_DATA_MAX ? w.len - off : ACCESS_DATA_MAX;
-		struct access_msg m = { .type = ACCESS_DATA, .data = out + off, .data_len = n };
-		link_send(h, l, &m);
-		h->acc.stats.data_tx++;
-	}
-	l->frames_down++;
+	lacd_ppp_snoop(&l->snoop, false, proto, info, info_len);
 }
 
 void lacd_access_set_accm(struct lacd *h, const char *min, uint32_t send_accm,
@@ -499,9 +570,10 @@ void lacd_access_input(struct lacd *h, const uint8_t *pkt, size_t len,
 	case ACCESS_DETACH:
 		h->acc.stats.detach_rx++;
 		log_info("access link %08x (MIN %s): DETACH cause %u", l->id, l->min, m.cause);
-		link_close(h, l,
-			   m.cause == ACCESS_DETACH_MOVING ? L2TP_CDN_LOST_CARRIER : L2TP_CDN_ADMIN,
-			   now);
+		if (m.cause == ACCESS_DETACH_MOVING) /* as a loss, at once */
+			link_lost(h, l, now);
+		else
+			link_close(h, l, L2TP_CDN_ADMIN, now);
 		break;
 	case ACCESS_DATA:
 		handle_data(h, l, &m, now);
@@ -557,10 +629,10 @@ void lacd_access_run_timers(struct lacd *h, uint64_t now)
 			h->acc.stats.links_lost++;
 			log_info("access link %08x (MIN %s): mobile lost (silent for %llu ms), CDN",
 				 l->id, l->min, (unsigned long long)(now - l->last_rx));
-			/* The handoff procedure (CDN handoff cause + USER_MOVED) goes here. */
-			link_close(h, l, L2TP_CDN_LOST_CARRIER, now);
+			link_lost(h, l, now); /* the handoff procedure, or a plain CDN */
 		}
 	} while (wk.n == 64);
+	lacd_ho_run_timers(h, now);
 }
 
 /* ---- socket glue ---- */

@@ -62,10 +62,54 @@ static const struct conf_schema lacd_tunnel_schema = CONF_SCHEMA(struct l2tp_tun
 static const struct conf_field lacd_handoff_fields[] = {
 	CONF_UINT("vendor_id", struct lacd_conf_handoff, vendor_id, .dflt = "32473", .umin = 1,
 		  .umax = 65535, .help = "Vendor ID of the handoff extension AVPs"),
+	CONF_BOOL("enabled", struct lacd_conf_handoff, enabled, .dflt = "no",
+		  .help = "CDN with the handoff cause + USER_MOVED; resume handed-off calls"),
+	CONF_ADDR("group", struct lacd_conf_handoff, group, .dflt = L2TP_UM_GROUP_DEFAULT,
+		  .help = "the LAC group (IPv4 multicast) USER_MOVED is sent to"),
+	CONF_UINT("port", struct lacd_conf_handoff, port, .dflt = "17011", .umin = 1,
+		  .umax = 65535, .help = "UDP port of USER_MOVED"),
+	CONF_STRING("interface", struct lacd_conf_handoff, interface, .dflt = "", .umax = 15,
+		    .help = "LAC-facing interface: the group is joined and sent there"),
+	CONF_ADDR("address", struct lacd_conf_handoff, address, .dflt = "0.0.0.0",
+		  .help = "our LAC Address in USER_MOVED; 0.0.0.0: the interface's"),
+	CONF_UINT("ttl", struct lacd_conf_handoff, ttl, .dflt = "1", .umin = 1, .umax = 255,
+		  .help = "multicast TTL of USER_MOVED"),
+	CONF_DURATION("hold_time", struct lacd_conf_handoff, hold_time, .dflt = "30s",
+		      .umin = 1000, .umax = 65535000,
+		      .help = "Hold Time told in USER_MOVED (the LNS's park time)"),
+	CONF_DURATION("challenge_timeout", struct lacd_conf_handoff, challenge_timeout,
+		      .dflt = "1s", .umin = 100, .umax = 60000,
+		      .help = "CHAP re-challenge of an arriving mobile repeated after this"),
+	CONF_UINT("challenge_retries", struct lacd_conf_handoff, challenge_retries, .dflt = "3",
+		  .umin = 0, .umax = 20, .help = "re-challenges before a fresh call instead"),
+	CONF_PATH("key_file", struct lacd_conf_handoff, key_file,
+		  .help = "LAC group keys: lines 'ID HEX' (current first, previous second); 0600"),
 };
 
+static int lacd_handoff_check(const void *obj, const char **key, char *msg, size_t msglen)
+{
+	const struct lacd_conf_handoff *c = obj;
+	if (c->group.family != AF_INET || !roam_ipaddr_is_multicast(&c->group)) {
+		*key = "group";
+		snprintf(msg, msglen, "an IPv4 multicast address");
+		return -1;
+	}
+	if (c->address.family != AF_INET) {
+		*key = "address";
+		snprintf(msg, msglen, "an IPv4 address");
+		return -1;
+	}
+	if (c->enabled && (!c->key_file || !c->key_file[0])) {
+		*key = "key_file";
+		snprintf(msg, msglen, "required when the handoff is enabled");
+		return -1;
+	}
+	return 0;
+}
+
 static const struct conf_schema lacd_handoff_schema = CONF_SCHEMA(struct lacd_conf_handoff,
-								  lacd_handoff_fields);
+								  lacd_handoff_fields,
+								  .check = lacd_handoff_check);
 
 static const struct conf_field lacd_access_fields[] = {
 	CONF_BOOL("enabled", struct lacd_conf_access, enabled, .dflt = "yes",
@@ -115,6 +159,48 @@ static const struct conf_schema lacd_access_schema = CONF_SCHEMA(struct lacd_con
 								 lacd_access_fields,
 								 .check = lacd_access_check);
 
+/* radius: (aaa.c, docs/protocols/radius.md) */
+static const struct conf_field lacd_radius_fields[] = {
+	CONF_LIST_OF("servers", struct lacd_conf_radius, servers, nservers,
+		     CONF_ELEM(CONF_T_SOCKADDR, struct roam_sockaddr, .port = RADIUS_PORT),
+		     .dflt = "[]", .umax = RADIUS_SERVERS_MAX,
+		     .help = "RADIUS servers host[:port] (1812), tried in order; none: static table"),
+	CONF_SECRET("secret", struct lacd_conf_radius, secret, .umin = 1,
+		    .umax = RADIUS_SECRET_MAX,
+		    .help = "shared secret, inline or file:/path (mode 0600)"),
+	CONF_SECRET("password", struct lacd_conf_radius, password, .umin = 1,
+		    .umax = RADIUS_PASSWORD_MAX,
+		    .help = "User-Password sent for every mobile; absent: none"),
+	CONF_STRING("nas_identifier", struct lacd_conf_radius, nas_identifier, .dflt = "",
+		    .umax = RADIUS_ATTR_VALUE_MAX, .help = "NAS-Identifier; empty: host_name"),
+	CONF_ADDR("nas_ip_address", struct lacd_conf_radius, nas_ip_address,
+		  .help = "NAS-IP-Address (IPv4) and source address of the requests"),
+	CONF_DURATION("timeout", struct lacd_conf_radius, timeout, .dflt = "1s", .umin = 100,
+		      .umax = 60000, .help = "wait this long for an answer before retransmitting"),
+	CONF_UINT("retries", struct lacd_conf_radius, retries, .dflt = "2", .umin = 0,
+		  .umax = 10, .help = "retransmissions per server before the next one"),
+};
+
+static int lacd_radius_check(const void *obj, const char **key, char *msg, size_t msglen)
+{
+	const struct lacd_conf_radius *r = obj;
+	if (r->nservers && !r->secret.len) {
+		*key = "secret";
+		snprintf(msg, msglen, "required with servers");
+		return -1;
+	}
+	if (r->nas_ip_address.family && r->nas_ip_address.family != AF_INET) {
+		*key = "nas_ip_address";
+		snprintf(msg, msglen, "an IPv4 address (NAS-IP-Address)");
+		return -1;
+	}
+	return 0;
+}
+
+static const struct conf_schema lacd_radius_schema = CONF_SCHEMA(struct lacd_conf_radius,
+								 lacd_radius_fields,
+								 .check = lacd_radius_check);
+
 static const struct conf_field lacd_fields[] = {
 	CONF_ADDR("listen", struct lacd_conf, listen, .dflt = "0.0.0.0",
 		  .help = "address to send from and listen on (\"::\": IPv6 and IPv4)"),
@@ -136,6 +222,8 @@ static const struct conf_field lacd_fields[] = {
 		 .help = "the handoff extension (docs/protocols/l2tp-handoff.md)"),
 	CONF_MAP("access", struct lacd_conf, access, &lacd_access_schema,
 		 .help = "the access link to the mobiles (docs/protocols/access-link.md)"),
+	CONF_MAP("radius", struct lacd_conf, radius, &lacd_radius_schema,
+		 .help = "the LNS of a MIN from RADIUS (docs/protocols/radius.md)"),
 };
 
 const struct conf_schema lacd_conf_schema = CONF_SCHEMA(struct lacd_conf, lacd_fields);
@@ -160,19 +248,41 @@ const struct lacd_conf_lns *lacd_conf_route(const struct lacd_conf *c, const cha
 	return best;
 }
 
+/* After the schema: the handoff group keys (handoff.c).  On error c is freed. */
+static int lacd_conf_keys(struct lacd_conf *c, const char *path, int print, char *err,
+			  size_t errlen)
+{
+	char e[512];
+	if (lacd_ho_keys_load(c, path, e, sizeof(e)) == 0)
+		return 0;
+	if (print)
+		fprintf(stderr, "%s\n", e);
+	else
+		log_warnx("%s", e);
+	if (err && errlen)
+		snprintf(err, errlen, "%s", e);
+	lacd_conf_free(c);
+	return -EINVAL;
+}
+
 int lacd_conf_load(struct lacd_conf *c, const char *path, int print, char *err, size_t errlen)
 {
-	return conf_load_report(path, NULL, &lacd_conf_schema, c,
-				print ? CONF_REPORT_STDERR : CONF_REPORT_LOG, err, errlen);
+	int r = conf_load_report(path, NULL, &lacd_conf_schema, c,
+				 print ? CONF_REPORT_STDERR : CONF_REPORT_LOG, err, errlen);
+	return r < 0 ? r : lacd_conf_keys(c, path, print, err, errlen);
 }
 
 int lacd_conf_load_string(struct lacd_conf *c, const char *text, char *err, size_t errlen)
 {
-	return conf_load_report("<string>", text, &lacd_conf_schema, c, CONF_REPORT_LOG, err,
-				errlen);
+	int r = conf_load_report("<string>", text, &lacd_conf_schema, c, CONF_REPORT_LOG, err,
+				 errlen);
+	return r < 0 ? r : lacd_conf_keys(c, "<string>", 0, err, errlen);
 }
 
 void lacd_conf_free(struct lacd_conf *c)
 {
+	for (size_t i = 0; i < LACD_HO_KEYS_MAX; i++)
+		auth_key_wipe(&c->handoff.keys[i].key);
+	c->handoff.nkeys = 0;
 	conf_free(&lacd_conf_schema, c);
 }

@@ -1,7 +1,7 @@
 /* Control commands of lacd (lacd(8) CONTROL COMMANDS): status (lifecycle module plus
- * lacd_status), stats, call, hangup; tunnels, sessions and stop-tunnel are the shared
- * endpoint's (roam/l2tp_tunnel.h).  call and hangup stand in for the access link
- * (docs/protocols/access-link.md) until it exists. */
+ * lacd_status), stats, call, hangup, links, handoffs (the handoff table); tunnels, sessions
+ * and stop-tunnel are the shared endpoint's (roam/l2tp_tunnel.h).  call and hangup place and
+ * clear calls without a mobile (tests). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +18,8 @@ void lacd_status(void *arg, struct json_writer *w)
 	l2tp_ep_status_json(&h->ep, w);
 	json_kv_uint(w, "lns_entries", h->conf.nlns);
 	json_kv_uint(w, "handoff_vendor_id", h->conf.handoff.vendor_id);
+	json_kv_bool(w, "handoff", h->conf.handoff.enabled);
+	json_kv_uint(w, "handoff_table", h->ho.ready ? table_count(&h->ho.table) : 0);
 	json_kv_bool(w, "access", h->conf.access.enabled);
 	json_kv_uint(w, "access_port", h->conf.access.port);
 	json_kv_uint(w, "links", h->acc.tables_ready ? table_count(&h->acc.links) : 0);
@@ -45,7 +47,19 @@ static int cmd_stats(void *arg, const struct json_value *args, struct json_write
 			     *(const uint64_t *)(const void *)((const char *)&h->stats +
 							       lacd_stats_defs[i].offset));
 	lacd_access_stats_json(h, w);
+	lacd_aaa_stats_json(h, w);
+	lacd_ho_stats_json(h, w);
 	json_obj_end(w);
+	return 0;
+}
+
+/* handoffs: the handoff table (USER_MOVED heard, and our own), figure 4 "handoff table". */
+static int cmd_handoffs(void *arg, const struct json_value *args, struct json_writer *w,
+			char *err, size_t errlen)
+{
+	(void)args, (void)err, (void)errlen;
+	struct lacd *h = arg;
+	lacd_ho_table_json(h, w, uv_now(h->loop));
 	return 0;
 }
 
@@ -130,7 +144,9 @@ int lacd_ctl_register(struct lacd *h)
 	    ctl_register(h->ctl, "call", "incoming call: MIN=DIGITS [lns=ADDR[:PORT]]", cmd_call,
 			 h) < 0 ||
 	    ctl_register(h->ctl, "links", "attached mobiles (access links)", cmd_links, h) < 0 ||
-	    ctl_register(h->ctl, "hangup", "CDN: MIN=DIGITS [result=N]", cmd_hangup, h) < 0)
+	    ctl_register(h->ctl, "hangup", "CDN: MIN=DIGITS [result=N]", cmd_hangup, h) < 0 ||
+	    ctl_register(h->ctl, "handoffs", "handoff table (USER_MOVED received and sent)",
+			 cmd_handoffs, h) < 0)
 		return -1;
 	return 0;
 }

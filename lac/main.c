@@ -1,5 +1,5 @@
 /* lacd: configuration, lifecycle and event loop (roam_daemon_main).  Everything
- * protocol-specific is in tunnel.c and session.c. */
+ * protocol-specific is in tunnel.c, session.c, access.c and handoff.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,8 +43,24 @@ static int lacd_reload(void *arg, const char *config, char *err, size_t errlen)
 	char *cs = nc.control_socket;
 	nc.control_socket = h->conf.control_socket;
 	h->conf.control_socket = cs;
+	/* The LAC group socket stays as opened; keys, hold time and the challenge timers are
+	 * taken (a key roll-over is a reload). */
+	if (nc.handoff.enabled != h->conf.handoff.enabled ||
+	    !roam_ipaddr_eq(&nc.handoff.group, &h->conf.handoff.group) ||
+	    nc.handoff.port != h->conf.handoff.port ||
+	    strcmp(nc.handoff.interface, h->conf.handoff.interface) != 0)
+		log_warnx("reload: handoff enabled/group/port/interface changes take effect at the "
+			  "next restart");
+	nc.handoff.enabled = h->conf.handoff.enabled;
+	nc.handoff.group = h->conf.handoff.group;
+	nc.handoff.port = h->conf.handoff.port;
+	char *hifn = nc.handoff.interface;
+	nc.handoff.interface = h->conf.handoff.interface;
+	h->conf.handoff.interface = hifn;
+	lacd_aaa_reload(h, &nc);
 	lacd_conf_free(&h->conf);
 	h->conf = nc;
+	lacd_ho_apply_conf(h);
 	if (!h->debug)
 		log_setlevel((enum log_level)h->conf.log_level);
 	log_info("configuration reloaded: %zu LNS entries", h->conf.nlns);
@@ -58,6 +74,8 @@ static void lacd_shutdown(void *arg)
 	struct lacd *h = arg;
 	h->ctl = NULL;
 	lacd_access_close(h); /* DETACH cause 3 to every mobile */
+	lacd_aaa_close(h);
+	lacd_ho_close(h);
 	l2tp_ep_shutdown(&h->ep, LACD_GRACE_MS);
 }
 
@@ -88,7 +106,9 @@ static int lacd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
 	}
 	if ((r = l2tp_ep_server_open(&h->ep, loop, &h->conf.listen, h->conf.port)) < 0)
 		return r;
-	if ((r = lacd_access_open(h, loop)) < 0)
+	if ((r = lacd_access_open(h, loop)) < 0 || (r = lacd_ho_open(h, loop)) < 0)
+		return r;
+	if ((r = lacd_aaa_open(h, loop)) < 0)
 		return r;
 	log_info("started: %s, %zu LNS entries", h->conf.host_name, h->conf.nlns);
 	return 0;
@@ -114,6 +134,7 @@ static const char *lacd_user(void *arg)
 static void lacd_cleanup(void *arg)
 {
 	struct lacd *h = arg;
+	lacd_aaa_destroy(h);
 	lacd_core_destroy(h);
 	lacd_conf_free(&h->conf);
 }

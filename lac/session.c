@@ -3,6 +3,10 @@
  *   idle --call--> wait-tunnel --tunnel up/ICRQ--> wait-reply --ICRP/ICCN--> established
  *   any --CDN rx--> freed;  any --hangup/CDN tx--> freed;  wait-reply --timeout--> CDN
  *
+ * A handoff call (handoff.c, seed 000 figure 6) adds Handoff Request + Call State to its
+ * ICRQ; on ICRP Handoff Accepted its ICCN carries Proxy Authen and the data channel resumes,
+ * otherwise it goes on as a plain call; a CDN with Handoff Refused after ICCN is followed by a
+ * fresh call for the still attached mobile.
  * The call is identified by the mobile's MIN (Calling Number AVP); one call per MIN.  When the
  * last call of a tunnel ends, the tunnel's idle timer starts (tunnel.c).  The session table,
  * CDN, OCRQ refusal and set-up deadlines are the shared l2tp_endpoint's. */
@@ -28,7 +32,8 @@ void lacd_session_free(void *arg, struct l2tp_session *ls)
 	struct lacd_session *s = lacd_session_of(ls);
 	if (table_node_linked(&s->mnode))
 		table_remove(&h->by_min, &s->mnode);
-	lacd_access_call_gone(h, s->min, h->ep.now); /* DETACH to the mobile, if attached */
+	if (!s->keep_link) /* a fallback call follows: the mobile stays */
+		lacd_access_call_gone(h, s->min, h->ep.now); /* DETACH to the mobile, if any */
 	log_debug("session %u (MIN %s) freed", ls->id, s->min);
 	free(s);
 }
@@ -71,10 +76,12 @@ static void send_icrq(struct lacd *h, struct lacd_session *s, uint64_t now)
 	m->call_serial = s->s.serial;
 	m->bearer_type = L2TP_BEARER_DIGITAL;
 	l2tp_bytes_str(&m->calling_number, s->min);
+	if (s->ho.state == LACD_HO_REQUESTED) /* figure 6: Handoff Request + Call State */
+		lacd_ho_icrq(h, s, m);
 	s->s.state = LACD_S_WAIT_REPLY;
 	s->s.deadline = now + h->conf.tunnel.setup_timeout;
-	log_info("tunnel %u session %u (MIN %s): ICRQ, serial %u", t->id, s->s.id, s->min,
-		 s->s.serial);
+	log_info("tunnel %u session %u (MIN %s): ICRQ%s, serial %u", t->id, s->s.id, s->min,
+		 s->ho.state == LACD_HO_REQUESTED ? " (handoff)" : "", s->s.serial);
 	l2tp_tunnel_send(t, m, now);
 }
 
@@ -88,6 +95,12 @@ void lacd_session_tunnel_up(struct l2tp_tunnel *t, uint64_t now)
 
 int lacd_call(struct lacd *h, const char *min, const struct roam_sockaddr *lns, uint64_t now,
 	      struct lacd_session **out)
+{
+	return lacd_call_ho(h, min, lns, NULL, now, out);
+}
+
+int lacd_call_ho(struct lacd *h, const char *min, const struct roam_sockaddr *lns,
+		 const struct lacd_ho_call *ho, uint64_t now, struct lacd_session **out)
 {
 	struct roam_sockaddr dst;
 	const uint8_t *secret = NULL;
@@ -145,6 +158,10 @@ int lacd_call(struct lacd *h, const char *min, const struct roam_sockaddr *lns, 
 	s->s.serial = ++h->next_serial;
 	s->s.created = now;
 	s->s.state = LACD_S_WAIT_TUNNEL;
+	if (lacd_link_by_min(h, min)) /* a mobile on the access link (handoff, fallback) */
+		s->s.data_seq = h->conf.access.data_sequencing;
+	if (ho)
+		s->ho = *ho;
 	if (table_insert(&h->by_min, &s->mnode, s->min, strlen(s->min)) < 0) {
 		free(s);
 		return -ENOMEM;
@@ -191,6 +208,7 @@ static void handle_icrp(struct lacd *h, struct lacd_session *s, const struct l2t
 	r->avps = L2TP_AVP_BIT(L2TP_AVP_TX_CONNECT_SPEED) | L2TP_AVP_BIT(L2TP_AVP_FRAMING_TYPE);
 	r->tx_connect_speed = LACD_CONNECT_SPEED;
 	r->framing_type = L2TP_FRAMING_ASYNC;
+	bool resumed = s->ho.state == LACD_HO_REQUESTED && lacd_ho_icrp(h, s, m, r);
 	if (l2tp_tunnel_send(t, r, now) < 0) {
 		lacd_session_close(h, &s->s, L2TP_CDN_NO_FACILITIES_TEMP, L2TP_ERR_RESOURCES, NULL,
 				   now);
@@ -200,9 +218,10 @@ static void handle_icrp(struct lacd *h, struct lacd_session *s, const struct l2t
 	s->s.established = now;
 	s->s.deadline = 0;
 	h->stats.sessions_established++;
-	log_info("tunnel %u session %u (MIN %s) established (its session %u)", t->id, s->s.id,
-		 s->min, s->s.peer_id);
-	lacd_access_call_up(h, s->min);
+	log_info("tunnel %u session %u (MIN %s) %s (its session %u)", t->id, s->s.id, s->min,
+		 resumed ? "resumed by handoff, PPP not renegotiated" : "established",
+		 s->s.peer_id);
+	lacd_access_call_up(h, s->min, resumed);
 }
 
 void lacd_session_msg(void *arg, struct l2tp_tunnel *t, struct l2tp_session *ls,
@@ -227,6 +246,18 @@ void lacd_session_msg(void *arg, struct l2tp_tunnel *t, struct l2tp_session *ls,
 			h->stats.sessions_closed_by_peer++;
 		else
 			h->stats.calls_failed++;
+		if (lacd_ho_cdn(h, s, m)) {
+			/* Handoff refused at ICCN: a fresh call to the same LNS, PPP renegotiates. */
+			char min[L2TP_MIN_MAX + 1];
+			struct roam_sockaddr lns = t->peer;
+			snprintf(min, sizeof(min), "%s", s->min);
+			s->keep_link = true;
+			l2tp_session_free(ls);
+			lacd_tunnel_session_gone(t, now);
+			if (lacd_call(h, min, &lns, now, NULL) < 0)
+				lacd_access_call_gone(h, min, now);
+			break;
+		}
 		l2tp_session_free(ls);
 		lacd_tunnel_session_gone(t, now);
 		break;

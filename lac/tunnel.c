@@ -221,7 +221,7 @@ int lacd_core_init(struct lacd *h)
 	h->ep.ops = &lacd_ops;
 	h->ep.role = h;
 	h->ep.conf = &h->conf.tunnel;
-	h->ep.ho_vendor = &h->conf.handoff.vendor_id;
+	h->ep.ho_vendor = &h->ho.vendor; /* 0 while handoff.enabled is off (lacd_ho_apply_conf) */
 	h->ep.initiator = true;
 	if ((r = table_init(&h->by_lns, NULL, NULL, h)) < 0)
 		return r;
@@ -230,7 +230,7 @@ int lacd_core_init(struct lacd *h)
 		table_destroy(&h->by_min);
 		return r;
 	}
-	if ((r = lacd_access_init(h)) < 0) {
+	if ((r = lacd_access_init(h)) < 0 || (r = lacd_ho_init(h)) < 0) {
 		lacd_core_destroy(h);
 		return r;
 	}
@@ -245,4 +245,5 @@ void lacd_core_destroy(struct lacd *h)
 	table_destroy(&h->by_lns);
 	table_destroy(&h->by_min);
 	lacd_access_destroy(h);
+	lacd_ho_destroy(h);
 }
