@@ -21,6 +21,20 @@ static const struct conf_field sipd_route_fields[] = {
 static const struct conf_schema sipd_route_schema = CONF_SCHEMA(struct sipd_route,
 								  sipd_route_fields);
 
+static const struct conf_field sipd_nat_peer_fields[] = {
+	CONF_STRING("name", struct sipd_nat_peer_conf, name, .flags = CONF_F_REQUIRED, .umin = 1,
+		    .umax = 32, .help = "the peer's nat_node: the key id of its messages"),
+	CONF_SOCKADDR("address", struct sipd_nat_peer_conf, address, .flags = CONF_F_REQUIRED,
+		      .port = 5060, .help = "where the peer's sipd listens (UDP), port default 5060"),
+	CONF_SECRET("secret", struct sipd_nat_peer_conf, secret, .flags = CONF_F_REQUIRED,
+		    .umin = 16, .umax = 64, .help = "HMAC-SHA256 key shared with that peer (16-64 "
+		    "bytes), normally file:/path"),
+	CONF_BOOL("notify", struct sipd_nat_peer_conf, notify, .dflt = "true",
+		  .help = "send this peer the moves of our mobiles"),
+};
+static const struct conf_schema sipd_nat_peer_schema = CONF_SCHEMA(struct sipd_nat_peer_conf,
+								     sipd_nat_peer_fields);
+
 static int sipd_conf_check(const void *obj, const char **key, char *msg, size_t msglen)
 {
 	const struct sipd_conf *c = obj;
@@ -56,6 +70,34 @@ static int sipd_conf_check(const void *obj, const char **key, char *msg, size_t 
 				snprintf(msg, msglen, "domain %s is listed twice", c->routes[i].domain);
 				return -1;
 			}
+	if (c->nnat_peers > 0 && (!c->nat_node || !*c->nat_node)) {
+		*key = "nat_node";
+		snprintf(msg, msglen, "required with nat_peers");
+		return -1;
+	}
+	for (size_t i = 0; i < c->nnat_peers; i++) {
+		for (const char *p = c->nat_peers[i].name; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.')) {
+				*key = "nat_peers";
+				snprintf(msg, msglen, "name %s: letters, digits, - _ . only",
+					 c->nat_peers[i].name);
+				return -1;
+			}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(c->nat_peers[i].name, c->nat_peers[j].name) == 0) {
+				*key = "nat_peers";
+				snprintf(msg, msglen, "peer %s is listed twice", c->nat_peers[i].name);
+				return -1;
+			}
+	}
+	for (const char *p = c->nat_node ? c->nat_node : ""; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.')) {
+			*key = "nat_node";
+			snprintf(msg, msglen, "letters, digits, - _ . only");
+			return -1;
+		}
 	if (c->authentication && !c->credentials.data) {
 		*key = "credentials";
 		snprintf(msg, msglen, "required when authentication is on");
@@ -138,6 +180,25 @@ static const struct conf_field sipd_fields[] = {
 		    .help = "run as this user after start-up; empty: stay"),
 	CONF_ENUM("log_level", struct sipd_conf, log_level, sipd_log_levels, .dflt = "info",
 		  .help = "error, warning, info or debug"),
+	CONF_BOOL("nat_continuity", struct sipd_conf, nat_continuity, .dflt = "false",
+		  .help = "support x-roam-nat-continuity: translation pairs on the co-located router"),
+	CONF_DURATION("nat_grace", struct sipd_conf, nat_grace, .dflt = "300s", .umin = 0,
+		      .umax = 86400000,
+		      .help = "a dropped binding's address stays claimable this long"),
+	CONF_LIST_OF("nat_networks", struct sipd_conf, nat_networks, nnat_networks,
+		     CONF_ELEM(CONF_T_PREFIX, struct roam_prefix), .dflt = "[]", .umax = 256,
+		     .help = "networks of the co-located router: a NEW inside is the new-hop role"),
+	CONF_STRING("nat_node", struct sipd_conf, nat_node, .dflt = "", .umax = 32,
+		    .help = "our key id in peer messages"),
+	CONF_LIST("nat_peers", struct sipd_conf, nat_peers, nnat_peers, &sipd_nat_peer_schema,
+		  .dflt = "[]", .umax = 64, .help = "servers we exchange notifications with"),
+	CONF_DURATION("nat_peer_window", struct sipd_conf, nat_peer_window, .dflt = "30s",
+		      .umin = 1000, .umax = 3600000,
+		      .help = "peer message timestamps must be within this of our clock"),
+	CONF_UINT("nat_max_pairs", struct sipd_conf, nat_max_pairs, .dflt = "512", .umin = 1,
+		  .umax = 4096, .help = "translation pairs installed at most"),
+	CONF_STRING("nat_table_owner", struct sipd_conf, nat_table_owner, .dflt = "sipd",
+		    .umin = 1, .umax = 32, .help = "nftables table inet roam_<owner>"),
 };
 
 const struct conf_schema sipd_conf_schema = CONF_SCHEMA(struct sipd_conf, sipd_fields,

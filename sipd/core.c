@@ -36,6 +36,8 @@ int sipd_core_init(struct sipd *s, uint64_t now)
 		return r;
 	if ((r = sipd_proxy_init(&s->proxy, now)) < 0)
 		return r;
+	if ((r = sipd_nat_init(s, NULL, now)) < 0)
+		return r;
 	if (s->conf.credentials.data) {
 		r = sipd_creds_parse(&s->creds, (const char *)s->conf.credentials.data,
 				     s->conf.credentials.len, err, sizeof(err));
@@ -53,6 +55,7 @@ int sipd_core_init(struct sipd *s, uint64_t now)
 
 void sipd_core_destroy(struct sipd *s)
 {
+	sipd_nat_destroy(s);
 	sipd_proxy_destroy(&s->proxy);
 	sipd_txns_destroy(&s->txns);
 	sipd_loc_destroy(&s->loc);
@@ -63,6 +66,9 @@ void sipd_core_destroy(struct sipd *s)
 void sipd_expire(struct sipd *s, uint64_t now)
 {
 	sipd_loc_expire(&s->loc, now);
+	if (s->nat.npairs)
+		sipd_nat_sync(s, NULL, now); /* pairs of expired bindings go */
+	table_expire(&s->nat.hist, now);
 	table_expire(&s->digest.nonces, now);
 	table_expire(&s->txns.t, now);
 }

@@ -32,6 +32,15 @@ const struct stats_def sipd_stats_defs[] = {
 	S(proxy_spirals), S(proxy_txn_created), S(proxy_txn_freed),
 	S(drop_proxy_stray_response), S(drop_proxy_send), S(drop_proxy_txn_full),
 	S(drop_proxy_stray_ack), S(drop_proxy_bad_response),
+	S(nat_claims), S(nat_claims_ok), S(nat_claims_refused_disabled),
+	S(nat_claims_refused_unauthenticated), S(nat_claims_refused_bad_header),
+	S(nat_claims_refused_not_yours), S(nat_claims_refused_limit),
+	S(nat_pairs_installed), S(nat_pairs_removed), S(nat_pairs_reconciled),
+	S(nat_install_failures),
+	S(nat_peer_sent), S(nat_peer_acked), S(nat_peer_rejected), S(nat_peer_timeouts),
+	S(nat_peer_retransmissions), S(nat_peer_received), S(nat_peer_refused_unknown_key),
+	S(nat_peer_refused_bad_mac), S(nat_peer_refused_replay), S(nat_peer_refused_stale),
+	S(nat_peer_refused_bad_body),
 };
 #undef S
 const size_t sipd_stats_ndefs = STATS_COUNT(sipd_stats_defs);
@@ -140,6 +149,8 @@ static int cmd_unregister(void *arg, const struct json_value *args, struct json_
 		return r;
 	size_t n = sipd_loc_remove_aor(&s->loc, aor);
 	s->stats.bindings_removed += n;
+	if (s->nat.npairs)
+		sipd_nat_sync(s, aor, uv_now(s->loop)); /* its translation pairs go too */
 	json_obj_begin(result);
 	json_kv_uint(result, "removed", n);
 	json_obj_end(result);
@@ -179,6 +190,37 @@ static int cmd_transactions(void *arg, const struct json_value *args, struct jso
 	return 0;
 }
 
+/* nat: the translation pairs sipd installed (NAT continuity, sip-mobility.md 4). */
+static int cmd_nat(void *arg, const struct json_value *args, struct json_writer *result,
+		   char *err, size_t errlen)
+{
+	struct sipd *s = arg;
+	(void)args;
+	(void)err;
+	(void)errlen;
+	uint64_t now = uv_now(s->loop);
+	char b[ROAM_ADDRSTRLEN];
+	json_arr_begin(result);
+	for (size_t i = 0; i < s->nat.npairs; i++) {
+		const struct sipd_nat_pair *p = &s->nat.pairs[i];
+		json_obj_begin(result);
+		json_kv_str(result, "tag", p->tag);
+		json_kv_str(result, "origin", p->origin == SIPD_NAT_LOCAL ? "binding" : "peer");
+		json_kv_str(result, "role", p->role == SIPD_NAT_ROLE_NEW_HOP ? "new-hop" : "cn-hop");
+		json_kv_str(result, "old", roam_ipaddr_fmt(&p->old, b, sizeof(b)));
+		json_kv_str(result, "new", roam_ipaddr_fmt(&p->new, b, sizeof(b)));
+		json_kv_str(result, "aor", p->aor);
+		if (p->origin == SIPD_NAT_LOCAL)
+			json_kv_str(result, "contact", p->uri);
+		else
+			json_kv_str(result, "peer", p->peer);
+		json_kv_uint(result, "expires", p->expires > now ? (p->expires - now + 999) / 1000 : 0);
+		json_obj_end(result);
+	}
+	json_arr_end(result);
+	return 0;
+}
+
 int sipd_ctl_register(struct sipd *s)
 {
 	s->stats_table = (struct stats_table){ &s->stats, sipd_stats_defs, sipd_stats_ndefs };
@@ -189,7 +231,9 @@ int sipd_ctl_register(struct sipd *s)
 			 cmd_unregister, s) < 0 ||
 	    ctl_register(s->ctl, "save", "write the snapshot now", cmd_save, s) < 0 ||
 	    ctl_register(s->ctl, "transactions", "the proxy transactions and their branches",
-			 cmd_transactions, s) < 0)
+			 cmd_transactions, s) < 0 ||
+	    ctl_register(s->ctl, "nat", "the NAT continuity translation pairs installed",
+			 cmd_nat, s) < 0)
 		return -1;
 	return 0;
 }

@@ -39,6 +39,8 @@ static size_t aor_prune(struct sipd_loc *l, struct sipd_aor *a, uint64_t now)
 		struct sipd_contact *c = *pc;
 		if (c->expires <= now) {
 			*pc = c->next;
+			if (l->on_drop)
+				l->on_drop(l->drop_arg, a->key, c, now);
 			free(c);
 			a->ncontacts--;
 			l->nbindings--;
@@ -164,6 +166,8 @@ static void aor_rearm(struct sipd_loc *l, struct sipd_aor *a)
 
 static void aor_unlink_free(struct sipd_loc *l, struct sipd_aor *a)
 {
+	for (const struct sipd_contact *c = a->contacts; c && l->on_drop; c = c->next)
+		l->on_drop(l->drop_arg, a->key, c, l->now);
 	l->nbindings -= a->ncontacts;
 	table_remove(&l->t, &a->node);
 	aor_free(a);
@@ -277,6 +281,8 @@ int sipd_loc_update(struct sipd_loc *l, const char *aor, const struct sipd_bindi
 					*pc = c->next;
 					break;
 				}
+			if (l->on_drop)
+				l->on_drop(l->drop_arg, a->key, c, now);
 			free(c);
 			a->ncontacts--;
 			l->nbindings--;

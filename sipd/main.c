@@ -14,6 +14,7 @@ static void proxy_tick_cb(uv_timer_t *t)
 	struct sipd *s = t->data;
 	if (s->proxy.all)
 		sipd_proxy_timers(s, uv_now(s->loop));
+	sipd_peer_timers(s, uv_now(s->loop));
 }
 
 static void tick_cb(uv_timer_t *t)
@@ -57,6 +58,16 @@ static int sipd_reload(void *arg, const char *config, char *err, size_t errlen)
 	s->conf.udp = udp;
 	s->conf.tcp = tcp;
 	s->conf.control_socket = cs_path;
+	/* the nftables table is opened (and reconciled) at start only */
+	if (nc.nat_continuity != s->conf.nat_continuity ||
+	    strcmp(nc.nat_table_owner, s->conf.nat_table_owner) != 0) {
+		log_warnx("reload: nat_continuity/nat_table_owner changes take effect at the next "
+			  "restart");
+		nc.nat_continuity = s->conf.nat_continuity;
+		char *o = nc.nat_table_owner;
+		nc.nat_table_owner = s->conf.nat_table_owner;
+		s->conf.nat_table_owner = o;
+	}
 	sipd_conf_free(&s->conf);
 	s->conf = nc;
 	sipd_creds_free(&s->creds);
@@ -136,6 +147,20 @@ static int sipd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
 			log_info("snapshot %s: %llu bindings restored, %llu expired or skipped",
 				 s->conf.snapshot, (unsigned long long)loaded,
 				 (unsigned long long)skipped);
+	}
+	/* NAT continuity: our table on the co-located router; the pairs an earlier run left are
+	 * reconciled against the restored bindings (sip-mobility.md 4.7).  With the extension off
+	 * the table is not touched (nor created). */
+	if (s->conf.nat_continuity && (r = sipd_nat_open_nft(s)) < 0) {
+		log_warnx("nat: cannot open nftables table roam_%s: %s", s->conf.nat_table_owner,
+			  strerror(-r));
+		return r;
+	} else if (s->conf.nat_continuity) {
+		r = sipd_nat_reconcile(s, uv_now(loop));
+		if (r < 0)
+			log_warnx("nat: reconcile: %s", strerror(-r));
+		else
+			log_info("nat: %zu pairs kept, %d removed", s->nat.npairs, r);
 	}
 	uv_timer_init(loop, &s->expiry_timer);
 	s->expiry_timer.data = s;

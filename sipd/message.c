@@ -19,8 +19,8 @@
 #include "roam/clock.h"
 #include "txn.h"
 
-/* Nothing is supported yet; the NAT continuity tag (docs/protocols/sip-mobility.md) comes with
- * its implementation. */
+/* Option tags supported whatever the configuration; x-roam-nat-continuity (sip-mobility.md 4)
+ * is supported when nat_continuity is on (tag_supported). */
 const char *const sipd_supported_tags[] = { NULL };
 
 #define SIPD_ALLOW "REGISTER, OPTIONS, INVITE, ACK, CANCEL, BYE"
@@ -168,11 +168,32 @@ int sipd_challenge(struct sipd *s, struct sipd_req *r, bool stale)
 	return sipd_respond(s, r, r->proxy_auth ? 407 : 401, NULL, hs);
 }
 
-static bool tag_supported(const char *tag)
+static bool tag_supported(const struct sipd *s, const char *tag)
 {
 	for (size_t i = 0; sipd_supported_tags[i]; i++)
 		if (strcasecmp(sipd_supported_tags[i], tag) == 0)
 			return true;
+	return s->conf.nat_continuity && strcasecmp(tag, SIPD_NAT_OPTION) == 0;
+}
+
+/* True when Require of msg lists tag. */
+bool sipd_requires(struct osip_message *msg, const char *tag)
+{
+	osip_header_t *h = NULL;
+	for (int pos = 0; (pos = osip_message_header_get_byname(msg, "require", pos, &h)) >= 0;
+	     pos++) {
+		if (!h || !h->hvalue)
+			continue;
+		const char *v = h->hvalue;
+		while (*v) {
+			while (*v == ' ' || *v == '\t' || *v == ',')
+				v++;
+			size_t n = strcspn(v, " \t,");
+			if (n == strlen(tag) && strncasecmp(v, tag, n) == 0)
+				return true;
+			v += n;
+		}
+	}
 	return false;
 }
 
@@ -198,7 +219,7 @@ static int check_require(struct sipd *s, struct sipd_req *r)
 			continue;
 		memcpy(tag, v, n);
 		tag[n] = 0;
-		if (tag_supported(tag))
+		if (tag_supported(s, tag))
 			continue;
 		int w = snprintf(list + used, sizeof(list) - used, "%s%s", used ? ", " : "", tag);
 		if (w > 0 && (size_t)w < sizeof(list) - used)
@@ -217,12 +238,15 @@ static void handle_options(struct sipd *s, struct sipd_req *r)
 {
 	char sup[512] = "Supported: ";
 	size_t used = strlen(sup);
-	for (size_t i = 0; sipd_supported_tags[i]; i++) {
+	size_t i = 0;
+	for (; sipd_supported_tags[i]; i++) {
 		int w = snprintf(sup + used, sizeof(sup) - used, "%s%s", i ? ", " : "",
 				 sipd_supported_tags[i]);
 		if (w > 0 && (size_t)w < sizeof(sup) - used)
 			used += (size_t)w;
 	}
+	if (s->conf.nat_continuity)
+		snprintf(sup + used, sizeof(sup) - used, "%s%s", i ? ", " : "", SIPD_NAT_OPTION);
 	const char *hs[] = { "Allow: " SIPD_ALLOW, "Accept: application/sdp", sup, NULL };
 	s->stats.rx_options++;
 	sipd_respond(s, r, 200, NULL, hs);
@@ -314,7 +338,9 @@ int sipd_handle(struct sipd *s, const uint8_t *data, size_t len, const struct si
 		goto drop;
 	}
 	if (MSG_IS_RESPONSE(msg)) {
-		sipd_proxy_response(s, msg, src, now); /* counts its own drops */
+		/* answers to our peer notifications (peer.c), else the proxy's */
+		if (!sipd_peer_response(s, msg, now))
+			sipd_proxy_response(s, msg, src, now); /* counts its own drops */
 		osip_message_free(msg);
 		return 0;
 	}
@@ -412,6 +438,9 @@ int sipd_handle(struct sipd *s, const uint8_t *data, size_t len, const struct si
 		sipd_register(s, &r);
 	} else if (strcmp(msg->sip_method, "OPTIONS") == 0) {
 		handle_options(s, &r);
+	} else if (strcmp(msg->sip_method, "MESSAGE") == 0 && s->conf.nat_continuity &&
+		   sipd_requires(msg, SIPD_NAT_OPTION)) {
+		sipd_peer_rx(s, &r); /* a peer server's notification (sip-mobility.md 4.5) */
 	} else if (strcmp(msg->sip_method, "CANCEL") == 0) {
 		s->stats.rx_other_methods++;
 		sipd_respond(s, &r, 481, NULL, NULL); /* no INVITE transaction of ours to cancel */

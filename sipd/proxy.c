@@ -247,6 +247,11 @@ static void local_name(const struct sipd *s, int family, char *out, size_t n)
 	snprintf(out, n, "%s:%u", s->conf.ndomains ? s->conf.domains[0] : "localhost", port);
 }
 
+void sipd_local_name(const struct sipd *s, int family, char *out, size_t n)
+{
+	local_name(s, family, out, n);
+}
+
 /* host (as in a URI or Via, brackets allowed) and port (0: absent) name sipd itself. */
 static bool hostport_is_us(const struct sipd *s, const char *host, uint16_t port)
 {

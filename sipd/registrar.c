@@ -346,6 +346,28 @@ void sipd_register(struct sipd *s, struct sipd_req *r)
 		sipd_respond(s, r, 400, "Invalid Wildcard Contact", NULL);
 		goto out;
 	}
+	/* NAT continuity (sip-mobility.md 4.4): the claim is checked before anything changes. */
+	bool nat = s->conf.nat_continuity && sipd_requires(m, SIPD_NAT_OPTION);
+	struct roam_ipaddr nat_old[SIPD_NAT_MAX_PREV], nat_new;
+	size_t nat_nold = 0;
+	const char *nat_uri = NULL;
+	if (nat) {
+		size_t live = 0;
+		for (size_t i = 0; i < n; i++)
+			if (reqs[i].expires_s > 0) {
+				live++;
+				nat_uri = reqs[i].uri;
+			}
+		if (live != 1 || wildcard) {
+			s->stats.nat_claims++;
+			s->stats.nat_claims_refused_bad_header++;
+			sipd_respond(s, r, 400, "One New Contact Required", NULL);
+			goto out;
+		}
+		if (sipd_nat_register_check(s, r, aor, s->conf.authentication, nat_old, &nat_nold,
+					    &nat_new) < 0)
+			goto out;
+	}
 	/* Step 7: update the bindings (a REGISTER without Contact is a query). */
 	struct sipd_reg_meta meta;
 	memset(&meta, 0, sizeof(meta));
@@ -387,6 +409,12 @@ void sipd_register(struct sipd *s, struct sipd_req *r)
 		if (wildcard)
 			s->stats.wildcard_removals++;
 	}
+	char echo[SIPD_NAT_MAX_PREV * 64 + 64] = "";
+	if (nat)
+		sipd_nat_register_apply(s, aor, nat_uri, nat_old, nat_nold, &nat_new, r->now, echo,
+					sizeof(echo));
+	if (s->conf.nat_continuity)
+		sipd_nat_sync(s, aor, r->now); /* pairs of bindings refreshed or removed */
 	/* Step 8: 200 with every current binding. */
 	const char *hs[SIPD_MAX_CONTACTS_REQ + 70];
 	char lines[64][SIPD_URI_MAX + 64];
@@ -411,6 +439,10 @@ void sipd_register(struct sipd *s, struct sipd_req *r)
 	gmtime_r(&t, &tm);
 	strftime(date, sizeof(date), "Date: %a, %d %b %Y %H:%M:%S GMT", &tm);
 	hs[nh++] = date;
+	if (s->conf.nat_continuity)
+		hs[nh++] = "Supported: " SIPD_NAT_OPTION;
+	if (echo[0])
+		hs[nh++] = echo;
 	hs[nh] = NULL;
 	s->stats.registrations_ok++;
 	sipd_respond(s, r, 200, NULL, hs);

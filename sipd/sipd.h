@@ -9,7 +9,10 @@
  * (credentials, stateless nonces, digest computation), txn.c (non-INVITE server transactions:
  * retransmitted requests get the same response), proxy.c (the stateful proxy of RFC 3261
  * section 16 with its INVITE and non-INVITE client and server transactions, section 17),
- * ctl.c (control commands).  All state lives in one struct sipd, passed explicitly. */
+ * ctl.c (control commands), nat.c (the NAT continuity extension: X-Roam-Previous-Contact, claim
+ * checks, rule planning, the translation pairs on the co-located router), peer.c (its
+ * authenticated server-to-server notifications).  All state lives in one struct sipd, passed
+ * explicitly. */
 #ifndef SIPD_H
 #define SIPD_H
 #include <stdbool.h>
@@ -24,6 +27,7 @@
 #include "roam/ctl.h"
 #include "roam/daemon.h"
 #include "roam/log.h"
+#include "roam/nft.h"
 #include "roam/snapshot.h"
 #include "roam/stats.h"
 #include "roam/table.h"
@@ -47,6 +51,14 @@ struct sipd_route {
 	char *domain;
 	struct roam_sockaddr next_hop;
 	int transport;                /* enum sipd_transport */
+};
+
+/* A server that exchanges NAT continuity notifications with us (sipd.yaml `nat_peers:`). */
+struct sipd_nat_peer_conf {
+	char *name;                   /* its key id (its nat_node) */
+	struct roam_sockaddr address; /* where its sipd listens (UDP) */
+	struct conf_bytes secret;     /* shared HMAC-SHA256 key */
+	bool notify;                  /* send it our moves */
 };
 
 /* ---- configuration (conf.c; sipd.yaml(5)) ---- */
@@ -82,6 +94,17 @@ struct sipd_conf {
 	uint32_t snapshot_interval;   /* ms */
 	char *user;
 	int log_level;
+	/* NAT session continuity (sip-mobility.md 4; nat.c, peer.c) */
+	bool nat_continuity;          /* the option tag is supported */
+	uint32_t nat_grace;           /* ms a dropped binding's address stays claimable */
+	struct roam_prefix *nat_networks; /* networks of the co-located router (the new-hop role) */
+	size_t nnat_networks;
+	char *nat_node;               /* our key id towards peers */
+	struct sipd_nat_peer_conf *nat_peers;
+	size_t nnat_peers;
+	uint32_t nat_peer_window;     /* ms: peer message timestamps within +- this of our clock */
+	uint32_t nat_max_pairs;       /* translation pairs installed at most */
+	char *nat_table_owner;        /* nftables owner ("sipd": table inet roam_sipd) */
 };
 
 extern const struct conf_schema sipd_conf_schema;
@@ -182,6 +205,10 @@ struct sipd_loc {
 	struct table t;
 	size_t nbindings;
 	uint64_t *expired;             /* counter to bump on expiry (borrowed), may be NULL */
+	/* Called for every binding that goes (expired, removed, wildcard), before it is freed
+	 * (not at destroy): the NAT extension keeps recently dropped addresses (nat.c). */
+	void (*on_drop)(void *arg, const char *aor, const struct sipd_contact *c, uint64_t now);
+	void *drop_arg;
 	uint64_t now;                  /* time of the current / last expiry run */
 	bool init;
 };
@@ -277,6 +304,15 @@ struct sipd_stats {
 		proxy_txn_created, proxy_txn_freed;
 	uint64_t drop_proxy_stray_response, drop_proxy_send, drop_proxy_txn_full,
 		drop_proxy_stray_ack, drop_proxy_bad_response;
+	/* NAT continuity (nat.c, peer.c) */
+	uint64_t nat_claims, nat_claims_ok, nat_claims_refused_disabled,
+		nat_claims_refused_unauthenticated, nat_claims_refused_bad_header,
+		nat_claims_refused_not_yours, nat_claims_refused_limit;
+	uint64_t nat_pairs_installed, nat_pairs_removed, nat_pairs_reconciled, nat_install_failures;
+	uint64_t nat_peer_sent, nat_peer_acked, nat_peer_rejected, nat_peer_timeouts,
+		nat_peer_retransmissions;
+	uint64_t nat_peer_received, nat_peer_refused_unknown_key, nat_peer_refused_bad_mac,
+		nat_peer_refused_replay, nat_peer_refused_stale, nat_peer_refused_bad_body;
 };
 
 extern const struct stats_def sipd_stats_defs[];
@@ -412,6 +448,85 @@ struct sipd_proxy {
 	bool init;
 };
 
+/* ---- NAT session continuity (nat.c, peer.c; sip-mobility.md 4, docs/nat-rules.md) ---- */
+
+#define SIPD_NAT_OPTION "x-roam-nat-continuity"
+#define SIPD_NAT_HEADER "X-Roam-Previous-Contact"
+#define SIPD_NAT_AUTH_HEADER "X-Roam-Peer-Auth"
+#define SIPD_NAT_CTYPE "application/x-roam-nat-continuity"
+#define SIPD_NAT_MAX_PREV 4           /* previous contacts in one request */
+#define SIPD_NAT_PEER_BRANCH "z9hG4bKnp" /* branch prefix of our peer MESSAGEs */
+#define SIPD_NAT_PEER_PENDING 256     /* peer MESSAGEs awaiting a response */
+
+/* Where the translation goes: the pair's rules through libnftables (real) or a fake (tests).
+ * Same contracts as roam_nft_pair_add / _pair_del / _list / _reconcile (roam/nft.h). */
+struct sipd_nat_backend {
+	int (*add)(void *arg, const struct roam_nft_pair *p);
+	int (*del)(void *arg, const char *tag);
+	int (*list)(void *arg, struct roam_nft_pair **out, size_t *n);
+	int (*reconcile)(void *arg, roam_nft_keep_cb keep, void *keep_arg, size_t *removed);
+	void *arg;
+};
+
+/* The role of our router for a pair (seed 004 figure 2; docs/nat-rules.md "Who installs what"). */
+enum sipd_nat_role {
+	SIPD_NAT_ROLE_NEW_HOP = 1,    /* NEW is in one of our networks: DST + host route OLD via NEW */
+	SIPD_NAT_ROLE_CN_HOP = 2,     /* anything else (the correspondent's first hop): DST */
+};
+
+enum sipd_nat_origin { SIPD_NAT_LOCAL = 1, SIPD_NAT_PEER = 2 };
+
+/* A pair sipd installed and keeps alive. */
+struct sipd_nat_pair {
+	char tag[ROAM_NFT_TAG_MAX];
+	uint8_t origin;               /* enum sipd_nat_origin */
+	uint8_t role;                 /* enum sipd_nat_role */
+	struct roam_ipaddr old, new;
+	uint64_t expires;             /* monotonic ms: the binding's expiry (local) or the peer's */
+	char aor[SIPD_AOR_MAX + 1];
+	char uri[SIPD_URI_MAX + 1];   /* local: the contact URI of the binding at NEW */
+	char peer[64];                /* peer: the sender's key id */
+};
+
+/* An address of a binding that went, claimable until it expires (nat_grace). */
+struct sipd_nat_hist {
+	struct table_node node;       /* keyed by aor NUL address key */
+	uint8_t keylen;
+	uint8_t key[SIPD_AOR_MAX + 1 + ROAM_IPADDR_KEYLEN];
+};
+
+/* The replay window of the messages of one peer (by key id). */
+struct sipd_nat_peer_seq {
+	char name[64];
+	struct replay_seq seq;
+};
+
+/* A peer MESSAGE we sent, retransmitted (RFC 3261 17.1.2, Timer E/F) until a final response. */
+struct sipd_nat_out {
+	char branch[SIPD_BRANCH_MAX];
+	struct sipd_dest dst;
+	char *text;                   /* owned */
+	size_t len;
+	uint64_t next_tx, deadline;
+	uint32_t interval;
+	bool used;
+};
+
+struct sipd_nat {
+	struct sipd_nat_backend be;
+	struct roam_nft *nft;         /* the real backend's handle, or NULL */
+	struct sipd_nat_pair *pairs;  /* owned array */
+	size_t npairs, cap;
+	struct table hist;
+	struct sipd_nat_peer_seq *peer_seq; /* replay windows by peer name (survive a reload) */
+	size_t npeer_seq;
+	uint64_t last_seq;            /* the last seq we sent */
+	uint64_t started_wall;        /* messages stamped before we started are refused */
+	struct sipd_nat_out out[SIPD_NAT_PEER_PENDING];
+	uint64_t branch_ctr;
+	bool init;
+};
+
 /* ---- the daemon ---- */
 
 struct sipd {
@@ -444,6 +559,7 @@ struct sipd {
 	struct stats_table stats_table;
 	struct log_ratelimit drop_rl;
 	uint64_t started_wall;
+	struct sipd_nat nat;
 };
 
 /* message.c */
@@ -458,6 +574,9 @@ void sipd_core_destroy(struct sipd *s);
  * every drop is counted. */
 int sipd_handle(struct sipd *s, const uint8_t *data, size_t len, const struct sipd_src *src,
 		uint64_t now, struct wbuf *out, struct roam_sockaddr *dst);
+/* True when the Require header fields of msg list tag. */
+struct osip_message;
+bool sipd_requires(struct osip_message *msg, const char *tag);
 /* Option tags sipd supports (for Supported and the 420 check): NULL-terminated. */
 extern const char *const sipd_supported_tags[];
 
@@ -507,6 +626,9 @@ void sipd_proxy_response(struct sipd *s, struct osip_message *msg, const struct 
 void sipd_proxy_timers(struct sipd *s, uint64_t now);
 /* Dumps the proxy transactions as a JSON array (control command `transactions`). */
 void sipd_proxy_dump(struct sipd *s, struct json_writer *w, uint64_t now);
+/* host:port for our Via and Record-Route towards a destination of family (advertise, else a
+ * listen address of that family). */
+void sipd_local_name(const struct sipd *s, int family, char *out, size_t n);
 /* transport.c: the real send function. */
 int sipd_transport_send(struct sipd *s, const struct sipd_dest *d, const uint8_t *data,
 			size_t len);
@@ -515,6 +637,77 @@ int sipd_transport_send(struct sipd *s, const struct sipd_dest *d, const uint8_t
 /* Expires due bindings, nonces and transactions and re-arms the expiry timer. */
 void sipd_expire(struct sipd *s, uint64_t now);
 int sipd_save(void *arg);
+
+/* nat.c: the NAT continuity extension, registrar side (sip-mobility.md 4.4). */
+/* Sets up the pair list and the history; be NULL: no backend yet (sipd_nat_open_nft, or a fake
+ * given by the tests).  -errno. */
+int sipd_nat_init(struct sipd *s, const struct sipd_nat_backend *be, uint64_t now);
+void sipd_nat_destroy(struct sipd *s);
+/* Opens the nftables table of the owner (root, CAP_NET_ADMIN) as the backend.  -errno. */
+int sipd_nat_open_nft(struct sipd *s);
+/* Parses the X-Roam-Previous-Contact values of msg: the IP literals into old[] (at most max);
+ * *n how many.  -ENOENT: no header; -EINVAL: a value that is not a SIP URI with an IP literal
+ * host, or more than max. */
+int sipd_nat_prev_parse(struct osip_message *msg, struct roam_ipaddr *old, size_t max,
+			size_t *n);
+/* One header value for addr: "<sip:user@ADDR>" (IPv6 bracketed) into out.  -ENOSPC. */
+int sipd_nat_prev_build(const char *user, const struct roam_ipaddr *addr, char *out,
+			size_t len);
+/* Claim check: 0 when old belongs to aor (a current binding's contact host or source, a
+ * binding dropped less than nat_grace ago, or a pair of aor installed here), else -EPERM. */
+int sipd_nat_claim_check(struct sipd *s, const char *aor, const struct roam_ipaddr *old,
+			 uint64_t now);
+/* Rule planning: the pair our router needs for old -> new (role from nat_networks) with tag.
+ * -EINVAL for unusable addresses (families differ, equal, unspecified, multicast). */
+int sipd_nat_plan(const struct sipd_conf *c, const char *tag, const struct roam_ipaddr *old,
+		  const struct roam_ipaddr *new, struct roam_nft_pair *out);
+/* Tag of a local pair: "l" + 16 hex digits of SHA-256(aor NUL uri) + "." + 8 of old. */
+void sipd_nat_local_tag(const char *aor, const char *uri, const struct roam_ipaddr *old,
+			char tag[ROAM_NFT_TAG_MAX]);
+/* Tag of a peer pair: "p" + 16 hex digits of SHA-256(peer NUL aor) + "." + 8 of old. */
+void sipd_nat_peer_tag(const char *peer, const char *aor, const struct roam_ipaddr *old,
+		       char tag[ROAM_NFT_TAG_MAX]);
+/* Installs (or replaces) a pair of the given origin; any other pair of the same aor with the same
+ * old address goes first.  0 or -errno (counted as nat_install_failures). */
+int sipd_nat_install(struct sipd *s, const struct sipd_nat_pair *p);
+/* Removes the pair with this tag (rules and tracking); tells the peers when local. */
+int sipd_nat_remove(struct sipd *s, const char *tag, uint64_t now);
+struct sipd_nat_pair *sipd_nat_find(struct sipd *s, const char *tag);
+/* After a REGISTER of aor or at each tick: local pairs whose binding went are removed (and the
+ * peers told), refreshed bindings re-announced; peer pairs past their expiry removed. */
+void sipd_nat_sync(struct sipd *s, const char *aor, uint64_t now);
+/* At start-up, after the location service was restored: adopts the pairs of the table that
+ * current bindings (local) still need, removes the others; peer pairs are adopted for nat_grace
+ * (their server refreshes them).  Returns how many were removed, or -errno. */
+int sipd_nat_reconcile(struct sipd *s, uint64_t now);
+/* The REGISTER part (registrar.c): r carries the option tag in Require.  Checks the claim of
+ * the request for aor (authenticated as user) and fills old[] and *nold and *new; 0 to go on, else
+ * it answered (400/403) and returns -EPERM. */
+int sipd_nat_register_check(struct sipd *s, struct sipd_req *r, const char *aor, bool authed,
+			    struct roam_ipaddr *old, size_t *nold, struct roam_ipaddr *new);
+/* After the bindings were updated: installs the pairs for the binding of uri, notifies the
+ * peers; echo gets the X-Roam-Previous-Contact line of the 200 ("" when nothing was done). */
+void sipd_nat_register_apply(struct sipd *s, const char *aor, const char *uri,
+			     const struct roam_ipaddr *old, size_t nold,
+			     const struct roam_ipaddr *new, uint64_t now, char *echo, size_t echolen);
+
+/* peer.c: server-to-server notifications (sip-mobility.md 4.5). */
+/* Sends (and retransmits) to every peer with notify a MESSAGE announcing old -> new for aor,
+ * valid expires_s seconds (0: withdrawn). */
+void sipd_peer_notify(struct sipd *s, const char *aor, const struct roam_ipaddr *old,
+		      const struct roam_ipaddr *new, uint32_t expires_s, uint64_t now);
+/* A MESSAGE with the option tag for sipd itself: verify, apply, answer.  Always answers. */
+void sipd_peer_rx(struct sipd *s, struct sipd_req *r);
+/* A response: 1 when it answers one of our peer MESSAGEs (consumed), else 0. */
+int sipd_peer_response(struct sipd *s, struct osip_message *msg, uint64_t now);
+/* Retransmissions and timeouts of our peer MESSAGEs. */
+void sipd_peer_timers(struct sipd *s, uint64_t now);
+/* The MAC of a peer message (hex, 64 chars + NUL) under key. */
+int sipd_peer_mac(const struct conf_bytes *key, const char *keyid, uint64_t seq,
+		  const char *callid, const char *body, size_t bodylen, char out[65]);
+/* Builds a peer MESSAGE (text owned by the caller, free()) for peer i. */
+int sipd_peer_build(struct sipd *s, size_t peer, const char *branch, const char *body,
+		    uint64_t seq, char **text, size_t *len);
 
 /* ctl.c */
 int sipd_ctl_register(struct sipd *s);
