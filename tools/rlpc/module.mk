@@ -1,2 +1,3 @@
-# rlpc: the emulated mobile's access link + PPP client (tests; stand-in for mnd's L2TP module).
+# rlpc: the test mobile, the shared access-link + PPP client of mnd's l2tp module
+# (common/proto/access/pppclient.c) on a command line, PPP restarting on every new link.
 $(eval $(call roam_prog,rlpc,tools/rlpc,))

@@ -24,6 +24,7 @@ struct access_client_conf {
 	uint32_t attach_fast_tries;     /* with the same Nonce: 5 */
 	uint32_t attach_max_ms;         /* doubling up to: 8000 */
 	uint32_t nak_retry_ms;          /* after ATTACH-NAK: 8000 */
+	uint32_t silence_delay_ms;      /* after the LAC went silent, ATTACH waits this long: 0 */
 };
 
 enum access_client_state {

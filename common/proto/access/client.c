@@ -12,6 +12,7 @@ void access_client_conf_default(struct access_client_conf *conf)
 	conf->attach_fast_tries = 5;
 	conf->attach_max_ms = 8000;
 	conf->nak_retry_ms = 8000;
+	conf->silence_delay_ms = 0;
 }
 
 const char *access_client_state_str(int state)
@@ -102,8 +103,12 @@ void access_client_start(struct access_client *c, uint64_t now)
 static void link_lost(struct access_client *c, int cause, uint64_t now)
 {
 	/* The LAC ended the call (CDN from the LNS, e.g. PPP authentication failed): do not
-	 * hammer it, try again after the NAK back-off.  Otherwise attach again at once. */
-	discovery(c, now, cause == ACCESS_DETACH_NORMAL ? c->conf.nak_retry_ms : 0);
+	 * hammer it, try again after the NAK back-off.  The LAC went silent: after
+	 * silence_delay_ms (the old LAC, which finds the mobile silent at about the same time,
+	 * then has told the LAC group: USER_MOVED).  Otherwise attach again at once. */
+	discovery(c, now, cause == ACCESS_DETACH_NORMAL ? c->conf.nak_retry_ms
+			  : cause < 0				  ? c->conf.silence_delay_ms
+							  : 0);
 	if (c->ops.lost)
 		c->ops.lost(c->ctx, cause);
 }
