@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "mnd.h"
+#include "roam/access.h"
 #include "roam/auth.h"
+#include "roam/ppp.h"
 
 static const char *const mnd_log_levels[] = { "error", "warning", "info", "debug", NULL };
 
@@ -109,6 +111,90 @@ static const struct conf_schema mnd_mip4_schema = CONF_SCHEMA(struct mnd_mip4_co
 							      mnd_mip4_fields,
 							      .check = mip4_check);
 
+const char *const mnd_l2tp_auth_names[] = { "any", "pap", "chap", NULL };
+
+static int l2tp_check(const void *obj, const char **key, char *msg, size_t msglen)
+{
+	const struct mnd_l2tp_conf *c = obj;
+	if (!c->min)
+		return 0;
+	if (access_min_valid(c->min) < 0) {
+		*key = "min";
+		snprintf(msg, msglen, "exactly %d digits", ACCESS_MIN_LEN);
+		return -1;
+	}
+	if ((c->password.len != 0) == (c->password_file != NULL)) {
+		*key = "password";
+		snprintf(msg, msglen, "one of password and password_file");
+		return -1;
+	}
+	for (size_t i = 0; i < c->nradios; i++) {
+		if (strlen(c->radios[i]) == 0 || strlen(c->radios[i]) >= IFNAMSIZ) {
+			*key = "radios";
+			snprintf(msg, msglen, "radios[%zu]: interface names have 1-%d characters", i,
+				 IFNAMSIZ - 1);
+			return -1;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(c->radios[i], c->radios[j]) == 0) {
+				*key = "radios";
+				snprintf(msg, msglen, "radio %s listed twice", c->radios[i]);
+				return -1;
+			}
+	}
+	struct roam_sockaddr sa;
+	if (c->lac[0] && roam_sockaddr_parse(c->lac, ACCESS_PORT, &sa) < 0) {
+		*key = "lac";
+		snprintf(msg, msglen, "not an ADDRESS[:PORT]: %s", c->lac);
+		return -1;
+	}
+	struct roam_ipaddr g;
+	if (roam_ipaddr_parse(c->group, &g) < 0 || g.family != AF_INET ||
+	    !roam_ipaddr_is_multicast(&g)) {
+		*key = "group";
+		snprintf(msg, msglen, "not an IPv4 multicast address: %s", c->group);
+		return -1;
+	}
+	return 0;
+}
+
+/* min, user, radios and one of password / password_file are required once the section is
+ * there. */
+static const struct conf_field mnd_l2tp_fields[] = {
+	CONF_STRING("min", struct mnd_l2tp_conf, min, .flags = CONF_F_REQUIRED, .umin = 1,
+		    .umax = 15, .help = "Mobile Identification Number, ten digits"),
+	CONF_STRING("nai", struct mnd_l2tp_conf, nai, .dflt = "", .umax = ACCESS_NAI_MAX,
+		    .help = "Network Access Identifier sent in ATTACH (user@realm); empty: none"),
+	CONF_STRING("user", struct mnd_l2tp_conf, ppp_user, .flags = CONF_F_REQUIRED, .umin = 1,
+		    .umax = PPP_NAME_MAX, .help = "PPP name (PAP Peer-ID / CHAP Name)"),
+	CONF_SECRET("password", struct mnd_l2tp_conf, password, .umin = 1, .umax = PPP_SECRET_MAX,
+		    .help = "PPP password / CHAP secret, inline or file:/path"),
+	CONF_PATH("password_file", struct mnd_l2tp_conf, password_file,
+		  .help = "file holding the password (mode 0600); instead of password"),
+	CONF_ENUM("auth", struct mnd_l2tp_conf, auth, mnd_l2tp_auth_names, .dflt = "any",
+		  .help = "authentication accepted: any, pap or chap"),
+	CONF_LIST_OF("radios", struct mnd_l2tp_conf, radios, nradios,
+		     CONF_ELEM(CONF_T_STRING, char *), .flags = CONF_F_REQUIRED, .umin = 1,
+		     .umax = MND_MAX_RADIOS, .help = "radio interfaces to the cells (1 or 2)"),
+	CONF_STRING("lac", struct mnd_l2tp_conf, lac, .dflt = "", .umax = 63,
+		    .help = "a LAC ADDRESS[:PORT] instead of discovery by the group"),
+	CONF_STRING("group", struct mnd_l2tp_conf, group, .dflt = ACCESS_GROUP, .umin = 7,
+		    .umax = 15, .help = "the all-LACs group of the discovery"),
+	CONF_STRING("tun", struct mnd_l2tp_conf, tun, .dflt = "l2tp0", .umin = 1, .umax = 15,
+		    .help = "TUN device carrying the PPP address"),
+	CONF_BOOL("default_route", struct mnd_l2tp_conf, default_route, .dflt = "true",
+		  .help = "default route through the TUN device"),
+	CONF_DURATION("notice_margin", struct mnd_l2tp_conf, notice_margin, .dflt = "50ms",
+		      .umin = 0, .umax = 10000,
+		      .help = "after a link-going-down notice's in_ms, wait this long to ATTACH"),
+	CONF_DURATION("silence_margin", struct mnd_l2tp_conf, silence_margin, .dflt = "200ms",
+		      .umin = 0, .umax = 10000,
+		      .help = "after the LAC went silent, wait this long to ATTACH"),
+};
+static const struct conf_schema mnd_l2tp_schema = CONF_SCHEMA(struct mnd_l2tp_conf,
+							      mnd_l2tp_fields,
+							      .check = l2tp_check);
+
 static const struct conf_field mnd_fields[] = {
 	CONF_PATH("control_socket", struct mnd_conf, control_socket, .flags = CONF_F_ABSOLUTE,
 		  .dflt = "/run/roam/mnd.sock", .help = "control socket path"),
@@ -118,6 +204,10 @@ static const struct conf_field mnd_fields[] = {
 		  .help = "error, warning, info or debug"),
 	CONF_MAP("mip4", struct mnd_conf, mip4, &mnd_mip4_schema,
 		 .help = "Mobile IPv4 module; absent: disabled"),
+	CONF_MAP("l2tp", struct mnd_conf, l2tp, &mnd_l2tp_schema,
+		 .help = "L2TP access module (PPP over the access link); absent: disabled"),
+	CONF_MAP("sip", struct mnd_conf, sip, &sip_agent_conf_schema,
+		 .help = "SIP terminal mobility module (re-REGISTER, re-INVITE); absent: disabled"),
 };
 
 const struct conf_schema mnd_conf_schema = CONF_SCHEMA(struct mnd_conf, mnd_fields);

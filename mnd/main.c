@@ -7,7 +7,9 @@
 #include "mnd.h"
 #include "roam/clock.h"
 
-static const struct mnd_module *const mnd_modules[MND_NMODULES] = { &mnd_mip4_module };
+static const struct mnd_module *const mnd_modules[MND_NMODULES] = { &mnd_mip4_module,
+								     &mnd_l2tp_module,
+								     &mnd_sip_module };
 
 static size_t enabled_count(const struct mnd_conf *c)
 {

@@ -23,6 +23,7 @@
 #include "roam/mip4_agent.h"
 #include "roam/netlink.h"
 #include "roam/raw.h"
+#include "roam/sip_ua.h"
 #include "roam/udp.h"
 
 struct mnd;
@@ -61,14 +62,36 @@ struct mnd_mip4_conf {
 	size_t nneighbours;
 };
 
+/* l2tp: the mobile's PPP over the access link to a LAC (docs/protocols/access-link.md), kept
+ * across moves (docs/protocols/l2tp-handoff.md); mnd/l2tp.c. */
+struct mnd_l2tp_conf {
+	char *min;                    /* NULL: section absent, module disabled */
+	char *nai;
+	char *ppp_user;
+	struct conf_bytes password;   /* inline or file:/path */
+	char *password_file;          /* alternative to password (NULL: none) */
+	unsigned auth;                /* index into mnd_l2tp_auth_names: any, pap, chap */
+	char **radios;
+	size_t nradios;
+	char *lac;                    /* "" : discovery by the group */
+	char *group;
+	char *tun;
+	bool default_route;
+	uint64_t notice_margin;       /* ms after a link-going-down notice's in_ms */
+	uint64_t silence_margin;      /* ms: ATTACH delay after the LAC went silent */
+};
+
 struct mnd_conf {
 	char *control_socket;
 	char *user;
 	unsigned log_level;
 	struct mnd_mip4_conf mip4;
+	struct mnd_l2tp_conf l2tp;
+	struct sip_agent_conf sip;   /* sip.c; aor NULL: section absent */
 };
 
 extern const struct conf_schema mnd_conf_schema;
+extern const char *const mnd_l2tp_auth_names[];
 /* Loads path into c (print: errors to stderr, else to the log; err gets the first one). */
 int mnd_conf_load(struct mnd_conf *c, const char *path, int print, char *err, size_t errlen);
 void mnd_conf_free(struct mnd_conf *c);
@@ -117,6 +140,8 @@ struct mnd_module {
 };
 
 extern const struct mnd_module mnd_mip4_module;
+extern const struct mnd_module mnd_l2tp_module;
+extern const struct mnd_module mnd_sip_module;
 
 struct mnd_module_slot {
 	const struct mnd_module *mod;
@@ -124,7 +149,7 @@ struct mnd_module_slot {
 	bool running;
 };
 
-#define MND_NMODULES 1
+#define MND_NMODULES 3
 
 struct mnd {
 	struct mnd_conf conf;
@@ -142,6 +167,17 @@ struct mnd {
 		uint64_t link_events, l2_notices, l2_bad;
 	} stats;
 };
+
+/* sip.c: the IPv4 addresses of the SIP agent's interface, newest last; the newest is the
+ * care-of address. */
+#define MND_SIP_MAX_ADDRS 8
+struct mnd_sip_addrs {
+	struct roam_ipaddr a[MND_SIP_MAX_ADDRS];
+	size_t n;
+};
+/* Applies an address event of the interface (ADDR_NEW / ADDR_DEL, IPv4); true when the set
+ * changed.  The current address is then a[n - 1] (none when n is 0). */
+bool mnd_sip_track(struct mnd_sip_addrs *t, const struct roam_nl_event *ev);
 
 /* iface.c */
 int mnd_iface_open(struct mnd *m);
