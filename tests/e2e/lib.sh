@@ -7,6 +7,8 @@
 # Scripts run as root from the top of the tree; binaries are in $BIN (default build/bin).
 set -u
 : "${BIN:=$PWD/build/bin}"
+# jq -e fails on empty input (tests/e2e/bin/jq says why)
+case ":$PATH:" in *":$PWD/tests/e2e/bin:"*) ;; *) export PATH="$PWD/tests/e2e/bin:$PATH" ;; esac
 T_NAME=$(basename "$0" .sh)
 T_PASS=0
 T_FAIL=0
