@@ -18,6 +18,7 @@ lacd	L2TP access concentrator
 lnsd	L2TP network server
 fad	Mobile IP foreign agent
 mnd	mobile host agent
+cnd	correspondent host agent
 '
 
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -138,6 +138,8 @@ enum mip4_ext_type {
 	MIP4_EXT_ENCAP_DELIVERY = 130, /* RFC 3024 3.3 Encapsulating Delivery Style */
 	MIP4_EXT_NAI = 131,         /* RFC 2794 Mobile Node NAI */
 	MIP4_EXT_HIER_FA = 140,     /* RFC 4857 Hierarchical Foreign Agent */
+	MIP4_EXT_RO_RELAY = 240,    /* roam: message to relay behind the data (Binding Update
+	                             * from the HA; docs/protocols/mipv4.md 4, 8.4), skippable */
 };
 /* Generalized authentication subtypes (IANA "Generalized Authentication Extension"). */
 enum {
@@ -177,6 +179,9 @@ struct mip4_auth {
 #define MIP4_HAS_ENCAP_DELIVERY 0x02
 #define MIP4_HAS_GFA_ADDR       0x04
 #define MIP4_HAS_HIER_FA        0x08
+#define MIP4_HAS_RO_RELAY       0x10 /* relay_dst, relay, relay_len */
+
+#define MIP4_RO_RELAY_MAX 251 /* bytes of the relayed message (extension length - 4) */
 
 /* A decoded (or to-be-encoded) control message.  Fields a layout does not carry are 0. */
 struct mip4_msg {
@@ -199,6 +204,9 @@ struct mip4_msg {
 	uint8_t nai_len;
 	struct in_addr gfa_addr;
 	struct in_addr hier_fa;
+	struct in_addr relay_dst; /* RO relay extension (240): where to send relay (UDP 434) */
+	const uint8_t *relay;     /* borrowed: the message to relay, 1..MIP4_RO_RELAY_MAX bytes */
+	uint8_t relay_len;
 	struct mip4_auth auth[MIP4_AUTH_KINDS];
 
 	uint16_t n_skipped;       /* decode: unknown skippable (>= 128) extensions ignored */

@@ -290,6 +290,14 @@ int mip4_msg_decode(const void *pkt, size_t len, struct mip4_msg *m)
 				goto bad_type;
 			bit = MIP4_HAS_HIER_FA;
 			break;
+		case MIP4_EXT_RO_RELAY:
+			if ((m->exts & MIP4_HAS_RO_RELAY) || elen < 5)
+				goto bad_type;
+			get_addr(&v, &m->relay_dst);
+			m->relay_len = (uint8_t)(elen - 4);
+			rbuf_get_ptr(&v, m->relay_len, &m->relay);
+			bit = MIP4_HAS_RO_RELAY;
+			break;
 		default:
 			if (type < 128) {
 				m->bad_ext = type;
@@ -388,6 +396,14 @@ int mip4_msg_encode(struct wbuf *w, const struct mip4_msg *m)
 	if (m->exts & MIP4_HAS_ENCAP_DELIVERY) {
 		wbuf_put_u8(w, MIP4_EXT_ENCAP_DELIVERY);
 		wbuf_put_u8(w, 0);
+	}
+	if (m->exts & MIP4_HAS_RO_RELAY) {
+		if (m->relay_len == 0 || m->relay_len > MIP4_RO_RELAY_MAX || !m->relay)
+			return -EINVAL;
+		wbuf_put_u8(w, MIP4_EXT_RO_RELAY);
+		wbuf_put_u8(w, (uint8_t)(4 + m->relay_len));
+		put_addr(w, m->relay_dst);
+		wbuf_put_bytes(w, m->relay, m->relay_len);
 	}
 	/* The mobile's authenticator protects what precedes it; the FA's extensions follow it
 	 * (and the MN-FA one), before the FA's own authenticator (RFC 5944 3.6.1.3, 3.7.2.1). */
