@@ -770,33 +770,12 @@ struct dump_ctx {
 	uint64_t now;
 };
 
-static void path_json(struct json_writer *w, const char *key, const struct binding_path *p)
-{
-	char b[ROAM_ADDRSTRLEN];
-	json_key(w, key);
-	json_obj_begin(w);
-	json_kv_str(w, "care_of", roam_ipaddr_fmt(&p->coa, b, sizeof(b)));
-	json_kv_uint(w, "queued", bfifo_count(&p->fifo));
-	json_kv_uint(w, "enq", p->fifo.st.enq);
-	json_kv_uint(w, "deq", p->fifo.st.deq);
-	json_kv_uint(w, "enq_ctrl", p->fifo.st.enq_ctrl);
-	json_kv_uint(w, "drop_full", p->fifo.st.drop_full);
-	json_obj_end(w);
-}
-
 static int dump_one(struct binding *b, void *arg)
 {
 	struct dump_ctx *x = arg;
 	const struct cnd_binding *cb = b->user;
-	char ab[ROAM_ADDRSTRLEN], idb[24];
 	json_obj_begin(x->w);
-	json_kv_str(x->w, "home", roam_ipaddr_fmt(&b->home, ab, sizeof(ab)));
-	json_kv_str(x->w, "care_of", roam_ipaddr_fmt(&b->cur.coa, ab, sizeof(ab)));
-	json_kv_uint(x->w, "remaining", binding_remaining(b, x->now));
-	json_kv_uint(x->w, "lifetime", b->lifetime_s);
-	json_kv_uint(x->w, "moves", b->moves);
-	snprintf(idb, sizeof(idb), "%016llx", (unsigned long long)b->last_id);
-	json_kv_str(x->w, "last_id", idb);
+	binding_json(x->w, b, x->now);
 	if (cb) {
 		json_kv_bool(x->w, "installed", cb->installed);
 		json_kv_uint(x->w, "tunnelled", cb->st.tunnelled);
@@ -806,9 +785,9 @@ static int dump_one(struct binding *b, void *arg)
 		json_kv_uint(x->w, "drr_relayed", cb->drr_relayed);
 		json_kv_bool(x->w, "request_sent", cb->request_sent);
 	}
-	path_json(x->w, "current", &b->cur);
+	binding_path_json(x->w, "current", &b->cur);
 	if (b->old.coa.family)
-		path_json(x->w, "old", &b->old);
+		binding_path_json(x->w, "old", &b->old);
 	json_obj_end(x->w);
 	return 0;
 }

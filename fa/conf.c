@@ -140,6 +140,8 @@ static const struct conf_field fad_fields[] = {
 		  .help = "deny (67) mobiles without an MN-FA security association"),
 	CONF_BOOL("known_home_agents_only", struct fad_conf, known_home_agents_only,
 		  .dflt = "false", .help = "deny (65) registrations to unconfigured home agents"),
+	CONF_BOOL("binding_warnings", struct fad_conf, binding_warnings, .dflt = "false",
+		  .help = "Binding Warning to the home agents for tunnelled traffic to no visitor"),
 	CONF_ENUM("reverse_tunnel", struct fad_conf, reverse_tunnel, fad_rt_names, .dflt = "on",
 		  .help = "off (74 on T), on, mandatory (75 without T)"),
 	CONF_UINT("fifo_items", struct fad_conf, fifo_items, .dflt = "1024", .umin = 1,

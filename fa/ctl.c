@@ -196,6 +196,8 @@ static const struct stats_def fad_stats_defs[] = {
 	S(drr_received), S(drr_relayed), S(drr_forwarded),
 	S(fbu_accepted), S(fbu_refused), S(fbu_stranger), S(fbu_replay), S(fbu_relayed),
 	S(fbu_cancelled), S(fback_sent), S(fback_relayed), S(fback_unknown),
+	S(anticipated), S(anticipated_arrived), S(anticipated_expired), S(anticipated_refused),
+	S(forwarding_returned),
 	S(visitors_expired), S(visitors_deleted), S(forwarding_expired),
 	STATS_NAMED("adv_sent", struct fad_stats, adv.sent),
 	STATS_NAMED("adv_solicited", struct fad_stats, adv.solicited),
@@ -204,12 +206,14 @@ static const struct stats_def fad_stats_defs[] = {
 	STATS_NAMED("adv_tx_errors", struct fad_stats, adv.tx_errors),
 	S(snapshot_saves), S(snapshot_failures), S(snapshot_loaded), S(snapshot_skipped),
 	S(dp_rx_tunnel), S(dp_rx_tunnel_bytes), S(dp_queued), S(dp_held), S(dp_delivered),
+	S(dp_up_held), S(dp_up_released), S(dp_drop_up_full), S(dp_routed_departed),
 	S(dp_delivered_bytes), S(dp_forwarded), S(dp_forwarded_bytes), S(dp_forwarded_ctrl),
 	S(dp_rx_cell), S(dp_reverse), S(dp_reverse_bytes), S(dp_routed),
 	S(dp_drop_not_ipip), S(dp_drop_malformed), S(dp_drop_not_for_us), S(dp_drop_no_visitor),
 	S(dp_drop_bad_source), S(dp_drop_pending_full), S(dp_drop_full), S(dp_drop_ttl),
 	S(dp_drop_too_big), S(dp_drop_tx_error), S(dp_drop_cell_stranger), S(dp_drop_cell_state),
 	S(dp_tx_eagain), S(dp_installs), S(dp_install_failures), S(dp_removals),
+	S(ro_warnings_sent), S(ro_warnings_suppressed),
 };
 
 int fad_ctl_register(struct fad *f)

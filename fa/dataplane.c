@@ -19,6 +19,10 @@
  * - Pending visitors: while a visitor's first registration is relayed and not answered, its data
  *   is held in its FIFO (at most dataplane.pending_items) and delivered when the reply arrives
  *   (before the reply: it arrived first).  A denial flushes it.
+ * - Anticipated visitors (Phase III, fbu.c): a visitor announced by the previous FA's FBAck holds
+ *   everything (forwarded data, the FBAck) until its request arrives on a cell, then data until
+ *   the reply, like a pending one.  A forwarding entry whose target tunnels the mobile's traffic
+ *   back to us ends (A->B->A) instead of tunnelling it back.
  * - Smooth handoff forwarding (RFC 4988, seed Phases II-III): while a visitor is a forwarding
  *   entry its FIFO's path is the new care-of address: everything queued and everything still
  *   arriving is re-tunnelled (outer source our care-of address on the visitor's cell, outer
@@ -31,6 +35,11 @@
  *   they are tunnelled to its home agent (RFC 3024 5.2, outer source the cell's care-of
  *   address); from one registered without T they are written into the TUN device and routed
  *   normally; from anyone else they are dropped (fad is no general router on its cells).
+ *   From an anticipated or pending visitor they are held (v->up) until its registration is
+ *   accepted, also when sent to another router's MAC (a single-radio mobile that just moved
+ *   still uses its previous FA as gateway); a forwarding entry still routes its mobile's
+ *   upstream from its cell, and a visitor gone after its deregistration reply is routed for
+ *   FAD_DEPARTED_LINGER_MS more (its reply via the new FA may come after).
  *   Packets addressed to fad itself, broadcast and multicast are the kernel's.
  *
  * Everything that touches the kernel goes through f->dp.ops, so unit tests use fakes. */
@@ -52,6 +61,7 @@
 #include "roam/netlink.h"
 
 #define DP_RETRY_MS 1
+#define DP_OTHERHOST_GRACE_MS 2000 /* after a registration that held upstream */
 #define DP_OUTER_MAX ROAM_TUNNEL_OUTER_MAX
 
 struct fad_dp_cap {
@@ -282,6 +292,7 @@ void fad_dp_from_tunnel(struct fad *f, const uint8_t *pkt, size_t len, uint64_t 
 	struct fad_visitor *v = fad_visitor_find(f, idst);
 	if (!v) {
 		dp_drop(f, NULL, &f->stats.dp_drop_no_visitor, "inner destination is no visitor");
+		fad_ro_warn(f, idst, outer.src, now); /* a stale correspondent binding (ro.c) */
 		return;
 	}
 	if (!source_ok(f, v, outer.src)) {
@@ -292,6 +303,11 @@ void fad_dp_from_tunnel(struct fad *f, const uint8_t *pkt, size_t len, uint64_t 
 		log_rl_warnx(&f->drop_rl, "data plane: tunnel from %s is not the visitor's home agent",
 			     b);
 		return;
+	}
+	if (v->state == FAD_V_FORWARDING && outer.src.s_addr == v->fwd_coa.s_addr) {
+		/* The FA we forward to sends the mobile's traffic back: the mobile is returning
+		 * (A->B->A).  Forwarding ends here instead of looping; held until it arrives. */
+		fad_visitor_return(f, v, now);
 	}
 	if (isrc.s_addr == v->fwd_coa.s_addr && v->state == FAD_V_FORWARDING) {
 		dp_drop(f, v, &f->stats.dp_drop_malformed, "would tunnel back to its source");
@@ -319,7 +335,16 @@ void fad_dp_from_tunnel(struct fad *f, const uint8_t *pkt, size_t len, uint64_t 
 
 /* ---- upstream: packets from the mobiles on the cells ---- */
 
-void fad_dp_from_cell(struct fad *f, int cell, const uint8_t *pkt, size_t len)
+/* The mobile of v sends before its registration here is accepted (anticipated, or pending on
+ * this cell): held in v->up (docs 8.3). */
+static bool hold_up(const struct fad_visitor *v, int cell)
+{
+	return v->state == FAD_V_PENDING &&
+	       (v->anticipated || (v->pend.active && v->pend.cell == cell));
+}
+
+static void from_cell(struct fad *f, int cell, const uint8_t *pkt, size_t len, bool other,
+		      uint64_t now)
 {
 	struct rbuf rb = { pkt, pkt + len };
 	struct roam_ip4_hdr ih;
@@ -332,13 +357,45 @@ void fad_dp_from_cell(struct fad *f, int cell, const uint8_t *pkt, size_t len)
 	if (is_our_coa(f, ih.dst) || (d >> 28) == 0xe || ih.dst.s_addr == INADDR_BROADCAST ||
 	    (d & 0xff) == 0xff)
 		return; /* to fad itself, multicast, broadcast: the kernel's */
-	f->stats.dp_rx_cell++;
 	struct fad_visitor *v = fad_visitor_find(f, ih.src);
+	if (other && (!v || (!hold_up(v, cell) && !(v->state == FAD_V_REGISTERED &&
+						      v->cell == cell && now < v->other_until))))
+		return; /* another host's frame on the cell: not ours */
+	f->stats.dp_rx_cell++;
 	if (!v) {
-		f->stats.dp_drop_cell_stranger++;
+		const struct fad_departed *gone = NULL;
+		for (size_t i = 0; i < FAD_DEPARTED_MAX && !other; i++)
+			if (f->dp.departed[i].until > now && f->dp.departed[i].cell == cell &&
+			    f->dp.departed[i].home.s_addr == ih.src.s_addr)
+				gone = &f->dp.departed[i];
+		if (!gone) {
+			f->stats.dp_drop_cell_stranger++;
+			return;
+		}
+		/* Just left after its deregistration reply: still routed (docs 8.1 I-4). */
+		if (ih.ttl <= 1) {
+			dp_drop(f, NULL, &f->stats.dp_drop_ttl, "TTL expired");
+			return;
+		}
+		size_t olen = 0;
+		int r = (gone->flags & MIP4_REQ_T)
+				? tunnel(f, NULL, f->cells[cell].coa, gone->ha, pkt, len, 1, &olen)
+			: f->dp.ops.deliver ? f->dp.ops.deliver(f->dp.ops.arg, pkt, len) : -ENOTCONN;
+		if (r == 0)
+			f->stats.dp_routed_departed++;
 		return;
 	}
-	if (v->state != FAD_V_REGISTERED || v->cell != cell) {
+	if (hold_up(v, cell)) {
+		if (bfifo_push(&v->up, BFIFO_DATA, pkt, len, now) < 0) {
+			dp_drop(f, v, &f->stats.dp_drop_up_full, "registration pending, upstream hold full");
+			return;
+		}
+		f->stats.dp_up_held++;
+		return;
+	}
+	/* A forwarding visitor may still be on our cell in the moments between its FBU and its
+	 * move (Phase III-3: the correspondent still gets its upstream via the old FA). */
+	if ((v->state != FAD_V_REGISTERED && v->state != FAD_V_FORWARDING) || v->cell != cell) {
 		dp_drop(f, v, &f->stats.dp_drop_cell_state, "from a visitor not registered here");
 		return;
 	}
@@ -364,6 +421,45 @@ void fad_dp_from_cell(struct fad *f, int cell, const uint8_t *pkt, size_t len)
 	}
 	f->stats.dp_routed++;
 	v->st.routed++;
+}
+
+void fad_dp_from_cell(struct fad *f, int cell, const uint8_t *pkt, size_t len)
+{
+	from_cell(f, cell, pkt, len, false, roam_mono_ms());
+}
+
+void fad_dp_from_cell_other(struct fad *f, int cell, const uint8_t *pkt, size_t len,
+			    uint64_t now)
+{
+	from_cell(f, cell, pkt, len, true, now);
+}
+
+void fad_dp_visitor_departed(struct fad *f, const struct fad_visitor *v, uint64_t now)
+{
+	if (!f->dp.enabled || v->state != FAD_V_REGISTERED || v->cell < 0)
+		return;
+	struct fad_departed *d = &f->dp.departed[f->dp.departed_next++ % FAD_DEPARTED_MAX];
+	d->home = v->home;
+	d->ha = v->ha;
+	d->cell = v->cell;
+	d->flags = v->flags;
+	d->until = now + FAD_DEPARTED_LINGER_MS;
+}
+
+void fad_dp_release_up(struct fad *f, struct fad_visitor *v)
+{
+	struct bfifo_item *it;
+	if (v->state != FAD_V_REGISTERED || v->cell < 0) {
+		bfifo_flush(&v->up);
+		return;
+	}
+	if (bfifo_count(&v->up))
+		v->other_until = roam_mono_ms() + DP_OTHERHOST_GRACE_MS;
+	while ((it = bfifo_pop(&v->up)) != NULL) {
+		f->stats.dp_up_released++;
+		from_cell(f, v->cell, it->data, it->len, false, 0);
+		free(it);
+	}
 }
 
 /* ---- set-up ---- */
@@ -467,8 +563,8 @@ static void cap_cb(uv_poll_t *p, int status, int events)
 		ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT);
 		if (n < 0)
 			return;
-		if (ll.sll_pkttype != PACKET_HOST || ll.sll_protocol != htons(ETH_P_IP) ||
-		    (mh.msg_flags & MSG_TRUNC))
+		if ((ll.sll_pkttype != PACKET_HOST && ll.sll_pkttype != PACKET_OTHERHOST) ||
+		    ll.sll_protocol != htons(ETH_P_IP) || (mh.msg_flags & MSG_TRUNC))
 			continue;
 		for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
 			if (h->cmsg_level != SOL_PACKET || h->cmsg_type != PACKET_AUXDATA)
@@ -478,7 +574,10 @@ static void cap_cb(uv_poll_t *p, int status, int events)
 			if (aux.tp_status & TP_STATUS_CSUMNOTREADY)
 				fix_l4_cksum(buf, (size_t)n);
 		}
-		fad_dp_from_cell(c->f, c->cell, buf, (size_t)n);
+		if (ll.sll_pkttype == PACKET_OTHERHOST)
+			fad_dp_from_cell_other(c->f, c->cell, buf, (size_t)n, roam_mono_ms());
+		else
+			fad_dp_from_cell(c->f, c->cell, buf, (size_t)n);
 	}
 }
 
@@ -507,7 +606,10 @@ static int caps_open(struct fad *f)
 		ll.sll_family = AF_PACKET;
 		ll.sll_protocol = htons(ETH_P_IP);
 		ll.sll_ifindex = f->cells[i].ifindex;
-		int one = 1;
+		int one = 1, rcvbuf = 4 << 20;
+		/* A busy moment of fad must not cost the mobiles' upstream (5,000 packets/s). */
+		if (setsockopt(c->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+			(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 		if (setsockopt(c->fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0 ||
 		    bind(c->fd, (struct sockaddr *)&ll, sizeof(ll)) < 0) {
 			int e = -errno;
@@ -523,6 +625,13 @@ static int caps_open(struct fad *f)
 		if (r < 0)
 			log_warnx("data plane: forwarding off on %s: %s", f->cells[i].ifname,
 				  strerror(-r));
+		/* What was held for a mobile leaves in one burst when its registration is
+		 * accepted; while the kernel resolves the home address on the cell, that burst
+		 * waits in the neighbour queue, which must hold it (default: ~200 packets). */
+		char key[96];
+		snprintf(key, sizeof(key), "net/ipv4/neigh/%s/unres_qlen_bytes", f->cells[i].ifname);
+		if ((r = roam_sysctl_set(key, "16777216")) < 0)
+			log_warnx("data plane: %s: %s", key, strerror(-r));
 	}
 	return 0;
 }

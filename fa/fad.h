@@ -104,6 +104,7 @@ struct fad_conf {
 	bool synchronized;           /* accept FBUs (false: plain RFC 5944, FBU refused 65) */
 	bool require_mn_fa;          /* 67 for a mobile without an MN-FA SA */
 	bool known_home_agents_only; /* 65 for a home agent without an FA-HA SA */
+	bool binding_warnings;       /* route optimization: Binding Warnings (ro.c) */
 	int reverse_tunnel;          /* enum fad_rt */
 	uint32_t fifo_items;
 	struct fad_conf_advert advert;
@@ -198,6 +199,20 @@ struct fad_visitor {
 	int fbu_cell;
 	/* previous FA (the FBU we relayed for it): its forwarded tunnel traffic is accepted */
 	struct in_addr prev_fa;
+	/* Announced, not here yet (docs 8.3): an FBAck from the previous FA (or a forwarding
+	 * entry of ours ended by the mobile coming back) says the mobile is on its way to one of
+	 * our cells.  Everything queued for it (the FBAck, forwarded data, at most
+	 * dataplane.pending_items data items) is held until its request arrives on a cell, or
+	 * dropped at anticipate_expires. */
+	bool anticipated;
+	uint64_t anticipate_expires;  /* monotonic ms */
+	/* Upstream from the mobile while it is anticipated or its registration here is pending
+	 * (single radio: it sends before its registration is accepted, docs 8.3), at most
+	 * dataplane.pending_items; sent (reverse tunnel / routed) once it is registered. */
+	struct bfifo up;
+	/* Until then (monotonic ms) frames of the mobile to another router's MAC are still taken:
+	 * it keeps using its previous FA as gateway until it has processed our reply. */
+	uint64_t other_until;
 	/* data plane: host route of the home address on the cell (ifindex, 0 = none) */
 	int dp_route_ifindex;
 	struct fad_vstats st;
@@ -224,18 +239,22 @@ struct fad_stats {
 	uint64_t drr_received, drr_relayed, drr_forwarded;
 	uint64_t fbu_accepted, fbu_refused, fbu_stranger, fbu_replay, fbu_relayed, fbu_cancelled;
 	uint64_t fback_sent, fback_relayed, fback_unknown;
+	uint64_t anticipated, anticipated_arrived, anticipated_expired, anticipated_refused;
+	uint64_t forwarding_returned;     /* forwarding ended: the mobile came back (A->B->A) */
 	uint64_t visitors_expired, visitors_deleted, forwarding_expired;
 	struct mip4_adv_counters adv;
 	uint64_t snapshot_saves, snapshot_failures, snapshot_loaded, snapshot_skipped;
 	/* data plane (dataplane.c) */
 	uint64_t dp_rx_tunnel, dp_rx_tunnel_bytes;  /* IP-in-IP datagrams read */
 	uint64_t dp_queued, dp_held, dp_delivered, dp_delivered_bytes;
+	uint64_t dp_up_held, dp_up_released, dp_drop_up_full, dp_routed_departed;
 	uint64_t dp_forwarded, dp_forwarded_bytes, dp_forwarded_ctrl;
 	uint64_t dp_rx_cell, dp_reverse, dp_reverse_bytes, dp_routed;
 	uint64_t dp_drop_not_ipip, dp_drop_malformed, dp_drop_not_for_us, dp_drop_no_visitor,
 		dp_drop_bad_source, dp_drop_pending_full, dp_drop_full, dp_drop_ttl,
 		dp_drop_too_big, dp_drop_tx_error, dp_drop_cell_stranger, dp_drop_cell_state;
 	uint64_t dp_tx_eagain;
+	uint64_t ro_warnings_sent, ro_warnings_suppressed; /* Binding Warnings (ro.c) */
 	uint64_t dp_installs, dp_install_failures, dp_removals;
 };
 
@@ -260,6 +279,19 @@ struct fad_dp_ops {
 	void *arg;
 };
 
+/* A visitor that left after its deregistration reply (synchronized handoff): for a moment its
+ * mobile may still send upstream through us (its reply via the new FA can come after the
+ * deregistration reply via us, docs 8.1 I-4: "the correspondent may still receive upstream
+ * data via the old FA"); that is still routed for FAD_DEPARTED_LINGER_MS. */
+#define FAD_DEPARTED_MAX 16
+#define FAD_DEPARTED_LINGER_MS 2000
+struct fad_departed {
+	struct in_addr home, ha;
+	int cell;
+	uint8_t flags;
+	uint64_t until;             /* monotonic ms; 0: free slot */
+};
+
 struct fad_dp_cap;
 struct fad_dp {
 	bool enabled;
@@ -269,6 +301,8 @@ struct fad_dp {
 	struct roam_tunnel tn;      /* raw socket, TUN device, routes, retry timer */
 	struct fad_dp_cap *caps;    /* per-cell AF_PACKET capture (capture_cells) */
 	size_t ncaps;
+	struct fad_departed departed[FAD_DEPARTED_MAX];
+	size_t departed_next;
 };
 
 struct fad;
@@ -280,6 +314,13 @@ struct fad_cell {
 	struct in_addr coa;
 	struct mip4_advertiser adv;
 	uint64_t rx_requests;       /* per-cell counter (status) */
+};
+
+/* A Binding Warning sent (ro.c), remembered to send at most one per second per pair. */
+#define FAD_RO_WARNED 16
+struct fad_ro_warned {
+	struct in_addr home, sender;
+	uint64_t at;                /* monotonic ms, 0: free */
 };
 
 struct fad {
@@ -313,6 +354,8 @@ struct fad {
 	struct stats_table stats_table;
 	struct log_ratelimit drop_rl;
 	uint64_t started_wall;
+	struct fad_ro_warned ro_warned[FAD_RO_WARNED]; /* ro.c */
+	unsigned ro_warned_next;
 };
 
 /* sa.c */
@@ -329,6 +372,11 @@ void fad_cells_free(struct fad *f);
 int fad_cell_by_ifindex(const struct fad *f, int ifindex);
 /* Index of the cell advertising care-of address a, -1 if none. */
 int fad_cell_by_coa(const struct fad *f, struct in_addr a);
+
+/* ro.c */
+/* Tunnelled traffic for home (no visitor) from sender: Binding Warning to our home agents
+ * (docs/protocols/mipv4.md 4), at most once per second per (home, sender). */
+void fad_ro_warn(struct fad *f, struct in_addr home, struct in_addr sender, uint64_t now);
 
 /* relay.c */
 /* Processes one UDP 434 datagram (borrowed) from src received on ifindex at monotonic now
@@ -354,7 +402,11 @@ void fad_to_mobile(struct fad *f, struct fad_visitor *v, const void *data, size_
 void fad_fbu_input(struct fad *f, const uint8_t *data, size_t len, const struct mip4_msg *m,
 		   const struct roam_sockaddr *src, int cell, uint64_t now, uint64_t ntp_now);
 void fad_fback_input(struct fad *f, const uint8_t *data, size_t len, const struct mip4_msg *m,
-		     const struct roam_sockaddr *src);
+		     const struct roam_sockaddr *src, uint64_t now);
+/* The forwarding entry v points back at its sender (an FBAck or tunnelled data from v's new
+ * care-of address): the mobile is coming back to us.  Forwarding ends (no A->B->A loop), v
+ * becomes pending, anticipated unless its request has already arrived. */
+void fad_visitor_return(struct fad *f, struct fad_visitor *v, uint64_t now);
 
 /* visitor.c */
 int fad_store_init(struct fad *f, uint64_t now);
@@ -389,6 +441,17 @@ void fad_dp_close(struct fad *f);
 void fad_dp_from_tunnel(struct fad *f, const uint8_t *pkt, size_t len, uint64_t now);
 /* One IPv4 datagram a mobile sent on cell (reverse tunnelling or normal routing). */
 void fad_dp_from_cell(struct fad *f, int cell, const uint8_t *pkt, size_t len);
+/* Same for a frame captured on cell that was not addressed to us (another router's MAC: a
+ * single-radio mobile that just moved still sends to its previous FA): only taken from an
+ * anticipated or pending visitor, and held. */
+void fad_dp_from_cell_other(struct fad *f, int cell, const uint8_t *pkt, size_t len,
+			    uint64_t now);
+/* Sends what v's mobile sent upstream while its registration was pending (now registered);
+ * flushes it when v is not registered. */
+void fad_dp_release_up(struct fad *f, struct fad_visitor *v);
+/* v (registered) leaves after its deregistration reply at now: its upstream is still routed
+ * for FAD_DEPARTED_LINGER_MS. */
+void fad_dp_visitor_departed(struct fad *f, const struct fad_visitor *v, uint64_t now);
 /* The f->send_data hook: a data item of v's FIFO towards the mobile, or (forwarding) any item
  * re-tunnelled to v's new care-of address.  0, -EAGAIN (retry), -errno (dropped, counted). */
 int fad_dp_send_data(void *arg, struct fad_visitor *v, const void *data, size_t len,

@@ -147,19 +147,89 @@ void fad_fbu_input(struct fad *f, const uint8_t *data, size_t len, const struct 
 	v->fwd_coa = m->coa;
 	v->fwd_expires = now + (uint64_t)m->lifetime * 1000;
 	v->fbu_id = m->id;
+	v->anticipated = false;
 	f->stats.fbu_accepted++;
 	log_info("%s moved to %s: forwarding for %us", hb, cb, m->lifetime);
 	fad_visitor_schedule(f, v, now);
-	fad_drain(f, v);
+	/* The FBAck first: the new FA learns from it that the mobile is coming (anticipated
+	 * visitor) before the forwarded data reaches it. */
 	struct roam_sockaddr dst;
 	roam_sockaddr_set(&dst, &ncoa, MIP4_UDP_PORT);
 	fback(f, m, MIP4_CODE_ACCEPTED, m->lifetime, &dst, sa);
+	fad_drain(f, v);
+}
+
+void fad_visitor_return(struct fad *f, struct fad_visitor *v, uint64_t now)
+{
+	if (v->state != FAD_V_FORWARDING)
+		return;
+	struct roam_ipaddr h;
+	char hb[ROAM_ADDRSTRLEN];
+	roam_ipaddr_set4(&h, v->home);
+	/* Whatever was still queued for the other FA is the mobile's: back onto our path. */
+	binding_move(&f->vl, v->b, &h, now, BINDING_MOVE_FORWARD);
+	v->state = FAD_V_PENDING;
+	v->reg_expires = 0;
+	v->fwd_coa.s_addr = 0;
+	v->remove_when_drained = false;
+	if (!v->pend.active) {
+		v->anticipated = true;
+		v->anticipate_expires = now + (f->conf.relay_timeout > f->conf.fbu_max_lifetime ?
+						       f->conf.relay_timeout : f->conf.fbu_max_lifetime);
+	}
+	f->stats.forwarding_returned++;
+	log_info("%s is coming back: forwarding ended", roam_ipaddr_fmt(&h, hb, sizeof(hb)));
+	fad_visitor_schedule(f, v, now);
+}
+
+/* An FBAck for a mobile we do not serve yet: the previous FA accepted its FBU naming our
+ * care-of address (docs 8.3, Phase III).  Trusted only when the mobile's MN-PAR authenticator
+ * verifies under our own SA with it and we may serve it; then the visitor is created
+ * anticipated: the FBAck and the data the previous FA forwards are held until the mobile's
+ * request arrives on a cell. */
+static struct fad_visitor *anticipate(struct fad *f, const uint8_t *data,
+				      const struct mip4_msg *m, const struct roam_sockaddr *src,
+				      uint64_t now)
+{
+	struct fad_mn_sa *sa = fad_mn_find(f, m->home);
+	struct roam_ipaddr sip;
+	struct fad_visitor *v;
+	if (!f->conf.synchronized || !f->send_data || m->code != MIP4_CODE_ACCEPTED ||
+	    m->lifetime == 0 || !sa || !m->auth[MIP4_AUTH_MN_PAR].present ||
+	    m->auth[MIP4_AUTH_MN_PAR].spi != sa->spi ||
+	    mip4_auth_verify(data, m, MIP4_AUTH_MN_PAR, &sa->key) < 0 ||
+	    roam_sockaddr_addr(src, &sip, NULL) < 0 || sip.family != AF_INET ||
+	    sip.v4.s_addr != m->ha.s_addr || fad_cell_by_coa(f, m->ha) >= 0) {
+		f->stats.anticipated_refused++;
+		return NULL;
+	}
+	if (fad_visitor_new(f, m->home, now, &v) < 0) {
+		f->stats.anticipated_refused++;
+		return NULL;
+	}
+	v->anticipated = true;
+	v->prev_fa = m->ha;
+	uint64_t hold = (uint64_t)m->lifetime * 1000;
+	if (hold < f->conf.relay_timeout)
+		hold = f->conf.relay_timeout;
+	v->anticipate_expires = now + hold;
+	f->stats.anticipated++;
+	fad_visitor_schedule(f, v, now);
+	return v;
 }
 
 void fad_fback_input(struct fad *f, const uint8_t *data, size_t len, const struct mip4_msg *m,
-		     const struct roam_sockaddr *src)
+		     const struct roam_sockaddr *src, uint64_t now)
 {
 	struct fad_visitor *v = fad_visitor_find(f, m->home);
+	if (v && v->state == FAD_V_FORWARDING && m->ha.s_addr == v->fwd_coa.s_addr &&
+	    m->code == MIP4_CODE_ACCEPTED) {
+		/* The FA we forward to now forwards to us: the mobile comes back (A->B->A). */
+		fad_visitor_return(f, v, now);
+		v->has_fbu_mn = false;
+	}
+	if (!v)
+		v = anticipate(f, data, m, src, now);
 	if (!v || v->state == FAD_V_FORWARDING) {
 		drop(f, &f->stats.fback_unknown, src, "FBAck for a mobile that is no visitor");
 		return;
@@ -173,5 +243,5 @@ void fad_fback_input(struct fad *f, const uint8_t *data, size_t len, const struc
 		return;
 	}
 	f->stats.fback_relayed++;
-	fad_to_mobile(f, v, data, len, 0);
+	fad_to_mobile(f, v, data, len, now);
 }

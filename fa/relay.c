@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "fad.h"
+#include "roam/clock.h"
 
 static void drop(struct fad *f, uint64_t *counter, const struct roam_sockaddr *src,
 		 const char *why)
@@ -113,6 +114,11 @@ static int drain_send(const struct bfifo_item *it, void *arg)
 	struct fad_visitor *v = c->v;
 	int ctrl = it->kind == BFIFO_CTRL;
 	int r;
+	if (v->anticipated) {
+		/* Announced by an FBAck, not on our cell yet: hold everything (docs 8.3). */
+		c->held = true;
+		return -EAGAIN;
+	}
 	if (v->state == FAD_V_PENDING && !ctrl && !v->remove_when_drained) {
 		/* Registration relayed, not answered: hold the data until the reply (docs
 		 * 8.1, the new care-of address pitfall). */
@@ -162,6 +168,7 @@ static int drain_one(struct fad *f, struct fad_visitor *v)
 		if (v->state == FAD_V_FORWARDING) {
 			/* Forwarding continues until its own expiry. */
 		} else if (!v->pend.active) {
+			fad_dp_visitor_departed(f, v, roam_mono_ms());
 			fad_visitor_remove(f, v);
 		} else {
 			v->state = FAD_V_PENDING; /* a new request is on its way */
@@ -303,6 +310,13 @@ static void request_input(struct fad *f, const uint8_t *data, struct mip4_msg *m
 	}
 	if (v->pend.active)
 		f->stats.pending_replaced++;
+	if (v->state == FAD_V_FORWARDING && m->lifetime)
+		fad_visitor_return(f, v, now); /* back on our cell: forwarding to it would loop */
+	if (v->anticipated) {
+		/* The announced mobile has arrived: what was held for it goes out from now on. */
+		v->anticipated = false;
+		f->stats.anticipated_arrived++;
+	}
 	v->pend.active = true;
 	v->pend.id = m->id;
 	v->pend.lifetime = m->lifetime;
@@ -330,6 +344,8 @@ static void request_input(struct fad *f, const uint8_t *data, struct mip4_msg *m
 		if (m->lifetime == 0)
 			f->stats.relayed_deregistrations++;
 	}
+	if (bfifo_count(&v->b->cur.fifo))
+		fad_drain(f, v); /* e.g. the FBAck held for it while anticipated */
 }
 
 /* ---- Registration Reply from a home agent ---- */
@@ -367,6 +383,10 @@ static void count_ha_code(struct fad *f, uint8_t code)
 static void reply_input(struct fad *f, const uint8_t *data, size_t len, struct mip4_msg *m,
 			int dec, const struct roam_sockaddr *src, uint64_t now)
 {
+	/* Two sockets: the data the home agent tunnelled before this reply may still wait in the
+	 * raw socket.  Take it first, so that a deregistration reply stays behind it (docs 8.1). */
+	if (f->dp.enabled)
+		roam_tunnel_rx_now(&f->dp.tn);
 	struct roam_ipaddr sip;
 	struct in_addr from = { 0 };
 	if (roam_sockaddr_addr(src, &sip, NULL) == 0 && sip.family == AF_INET)
@@ -469,6 +489,7 @@ static void reply_input(struct fad *f, const uint8_t *data, size_t len, struct m
 				  granted);
 		}
 		fad_visitor_schedule(f, v, now);
+		fad_dp_release_up(f, v); /* what the mobile sent while this was pending */
 		fad_to_mobile(f, v, out, n, now);
 		return;
 	}
@@ -552,7 +573,7 @@ void fad_input(struct fad *f, const uint8_t *data, size_t len, const struct roam
 			drop(f, &f->stats.drop_malformed, src, "malformed FBAck");
 			return;
 		}
-		fad_fback_input(f, data, len, &m, src);
+		fad_fback_input(f, data, len, &m, src, now);
 		return;
 	default:
 		/* Regional registration (GFA role) and route optimization: not in this release. */

@@ -24,6 +24,13 @@ static struct fad_visitor *vis(struct binding *b)
 	return b->user;
 }
 
+static void vis_free(struct fad_visitor *v)
+{
+	if (v)
+		bfifo_flush(&v->up);
+	free(v);
+}
+
 /* Earliest deadline of v; TABLE_NEVER when none. */
 static uint64_t next_deadline(const struct fad_visitor *v)
 {
@@ -34,6 +41,8 @@ static uint64_t next_deadline(const struct fad_visitor *v)
 		d = v->reg_expires;
 	if (v->state == FAD_V_FORWARDING && v->fwd_expires < d)
 		d = v->fwd_expires;
+	if (v->anticipated && v->anticipate_expires < d)
+		d = v->anticipate_expires;
 	return d;
 }
 
@@ -51,7 +60,8 @@ void fad_visitor_schedule(struct fad *f, struct fad_visitor *v, uint64_t now)
 uint32_t fad_visitor_remaining(const struct fad_visitor *v, uint64_t now)
 {
 	uint64_t end = v->state == FAD_V_FORWARDING ? v->fwd_expires :
-		       v->state == FAD_V_REGISTERED ? v->reg_expires : v->pend.deadline;
+		       v->state == FAD_V_REGISTERED ? v->reg_expires :
+		       v->pend.active ? v->pend.deadline : v->anticipate_expires;
 	return end > now ? (uint32_t)((end - now) / 1000) : 0;
 }
 
@@ -81,17 +91,18 @@ int fad_visitor_new(struct fad *f, struct in_addr home, uint64_t now, struct fad
 	/* The path towards the mobile: its "care-of address" is the home address itself. */
 	int r = binding_update(&f->vl, &h, &h, 0xffff, now, BINDING_MOVE_FLUSH, &b);
 	if (r < 0) {
-		free(v);
+		vis_free(v);
 		return r;
 	}
 	if (b->user) { /* already there: keep it */
-		free(v);
+		vis_free(v);
 		*out = vis(b);
 		return 0;
 	}
 	b->user = v;
 	v->b = b;
 	v->home = home;
+	bfifo_init(&v->up, f->conf.dataplane.pending_items, 0);
 	v->state = FAD_V_PENDING;
 	v->cell = -1;
 	*out = v;
@@ -103,7 +114,7 @@ void fad_visitor_remove(struct fad *f, struct fad_visitor *v)
 	struct binding *b = v->b;
 	fad_dp_visitor_gone(f, v);
 	b->user = NULL;
-	free(v);
+	vis_free(v);
 	binding_remove(&f->vl, b);
 }
 
@@ -111,7 +122,7 @@ static int free_user(struct binding *b, void *arg)
 {
 	if (b->user)
 		fad_dp_visitor_gone(arg, b->user);
-	free(b->user);
+	vis_free(b->user);
 	b->user = NULL;
 	return 0;
 }
@@ -206,12 +217,22 @@ static void visitor_expired(struct binding *b, void *arg)
 		f->stats.forwarding_expired++;
 		log_info("forwarding of %s ended", hb);
 	}
+	if (v->anticipated && v->state == FAD_V_PENDING) {
+		if (v->anticipate_expires > now) {
+			keep = true;
+		} else {
+			/* Announced by an FBAck, never came: what was held for it is dropped. */
+			f->stats.anticipated_expired++;
+			log_info("visitor %s announced but never arrived: %zu held items dropped", hb,
+				 bfifo_count(&b->cur.fifo));
+		}
+	}
 	if (v->pend.active)
 		keep = true;
 	if (!keep) {
 		fad_dp_visitor_gone(f, v);
 		b->user = NULL;
-		free(v);
+		vis_free(v);
 		binding_free(b);
 		return;
 	}
@@ -219,7 +240,7 @@ static void visitor_expired(struct binding *b, void *arg)
 	if (table_insert(&f->vl.t, &b->node, b->key, sizeof(b->key)) < 0) {
 		fad_dp_visitor_gone(f, v);
 		b->user = NULL;
-		free(v);
+		vis_free(v);
 		binding_free(b);
 		return;
 	}

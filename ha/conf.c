@@ -69,6 +69,31 @@ static const struct conf_field had_dataplane_fields[] = {
 static const struct conf_schema had_dataplane_schema = CONF_SCHEMA(struct had_conf_dataplane,
 								   had_dataplane_fields);
 
+static const struct conf_field had_cn_fields[] = {
+	CONF_STRING("name", struct had_conf_cn, name, .umax = 63, .help = "label for logs"),
+	CONF_ADDR("address", struct had_conf_cn, address, .flags = CONF_F_REQUIRED | CONF_F_V4,
+		  .help = "the correspondent (runs cnd)"),
+	CONF_UINT("spi", struct had_conf_cn, spi, .flags = CONF_F_REQUIRED, .umin = 256,
+		  .umax = UINT32_MAX, .help = "SPI of the HA-CN security association"),
+	CONF_SECRET("key", struct had_conf_cn, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
+		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "hex key, inline or file:/path"),
+	CONF_ENUM("algorithm", struct had_conf_cn, algorithm, mip4_sa_algorithms, .dflt = "hmac-md5",
+		  .help = "hmac-md5 or keyed-md5"),
+	CONF_BOOL("push", struct had_conf_cn, push, .dflt = "true",
+		  .help = "Binding Updates for every binding; false: once it asked"),
+};
+static const struct conf_schema had_cn_schema = CONF_SCHEMA(struct had_conf_cn, had_cn_fields);
+
+static const struct conf_field had_ro_fields[] = {
+	CONF_BOOL("acknowledge", struct had_conf_ro, acknowledge, .dflt = "true",
+		  .help = "ask for a Binding Acknowledge (A)"),
+	CONF_BOOL("relay_dereg", struct had_conf_ro, relay_dereg, .dflt = "true",
+		  .help = "synchronized move: the deregistration reply goes through the correspondent"),
+	CONF_LIST("correspondents", struct had_conf_ro, correspondents, ncns, &had_cn_schema,
+		  .dflt = "[]", .umax = HAD_RO_MAX_CN, .help = "HA-CN security associations"),
+};
+static const struct conf_schema had_ro_schema = CONF_SCHEMA(struct had_conf_ro, had_ro_fields);
+
 static int had_conf_check(const void *obj, const char **key, char *msg, size_t msglen)
 {
 	const struct had_conf *c = obj;
@@ -118,6 +143,8 @@ static const struct conf_field had_fields[] = {
 		  .umax = 10000000, .help = "binding cache capacity (130 beyond)"),
 	CONF_BOOL("synchronized", struct had_conf, synchronized, .dflt = "true",
 		  .help = "synchronized handoff (false: plain RFC 5944)"),
+	CONF_DURATION("drr_delay", struct had_conf, drr_delay, .dflt = "0ms", .umax = 60000,
+		      .help = "test knob: hold the deregistration reply (a late reply, Phase II)"),
 	CONF_ENUM("reverse_tunnel", struct had_conf, reverse_tunnel, had_rt_names, .dflt = "on",
 		  .help = "off (137 on T), on, mandatory (138 without T)"),
 	CONF_UINT("fifo_items", struct had_conf, fifo_items, .dflt = "1024", .umin = 1,
@@ -135,6 +162,8 @@ static const struct conf_field had_fields[] = {
 		  .help = "MN-HA security associations"),
 	CONF_LIST("foreign_agents", struct had_conf, foreign_agents, nfas, &had_fa_schema,
 		  .dflt = "[]", .umax = 100000, .help = "FA-HA security associations"),
+	CONF_MAP("route_optimization", struct had_conf, ro, &had_ro_schema,
+		 .help = "Binding Updates to correspondents running cnd"),
 };
 
 const struct conf_schema had_conf_schema = CONF_SCHEMA(struct had_conf, had_fields,

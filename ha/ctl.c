@@ -30,6 +30,7 @@ void had_status(void *arg, struct json_writer *w)
 		json_kv_str(w, "home_interface", h->conf.dataplane.interface);
 	}
 	json_kv_str(w, "snapshot", h->conf.snapshot ? h->conf.snapshot : "");
+	had_ro_status(h, w); /* ro.c */
 }
 
 struct dump_ctx {
@@ -37,20 +38,6 @@ struct dump_ctx {
 	uint64_t now;
 	bool sync;
 };
-
-static void path_json(struct json_writer *w, const char *key, const struct binding_path *p)
-{
-	char b[ROAM_ADDRSTRLEN];
-	json_key(w, key);
-	json_obj_begin(w);
-	json_kv_str(w, "care_of", roam_ipaddr_fmt(&p->coa, b, sizeof(b)));
-	json_kv_uint(w, "queued", bfifo_count(&p->fifo));
-	json_kv_uint(w, "enq", p->fifo.st.enq);
-	json_kv_uint(w, "deq", p->fifo.st.deq);
-	json_kv_uint(w, "enq_ctrl", p->fifo.st.enq_ctrl);
-	json_kv_uint(w, "drop_full", p->fifo.st.drop_full);
-	json_obj_end(w);
-}
 
 static int dump_one(struct binding *bd, void *arg)
 {
@@ -78,9 +65,9 @@ static int dump_one(struct binding *bd, void *arg)
 		json_kv_uint(c->w, "dropped", st->dropped);
 		json_kv_bool(c->w, "installed", ((const struct had_binding *)bd->user)->installed);
 	}
-	path_json(c->w, "path", &bd->cur);
+	binding_path_json(c->w, "path", &bd->cur);
 	if (bd->old.coa.family)
-		path_json(c->w, "old_path", &bd->old);
+		binding_path_json(c->w, "old_path", &bd->old);
 	json_obj_end(c->w);
 	return 0;
 }

@@ -74,6 +74,23 @@ struct had_conf_dataplane {
 	bool gratuitous_arp;
 };
 
+/* Route optimization (ro.c; docs/protocols/mipv4.md 4, 8.4): the correspondents running cnd. */
+struct had_conf_cn {
+	char *name;
+	struct roam_ipaddr address;  /* the correspondent (Binding Updates to its port 434) */
+	uint32_t spi;                /* HA-CN security association */
+	struct conf_bytes key;
+	int algorithm;
+	bool push;                   /* updates on every registration; false: once it asked */
+};
+
+struct had_conf_ro {
+	bool acknowledge;            /* A in the Binding Updates */
+	bool relay_dereg;            /* synchronized move: the DRR goes through the correspondent */
+	struct had_conf_cn *correspondents;
+	size_t ncns;
+};
+
 struct had_conf {
 	struct roam_ipaddr address;  /* the home agent address (Home Agent field) */
 	struct roam_ipaddr listen;   /* UDP bind address */
@@ -85,6 +102,8 @@ struct had_conf {
 	uint32_t replay_tolerance;   /* ms, whole seconds used */
 	uint32_t max_bindings;
 	bool synchronized;
+	uint32_t drr_delay;          /* ms; test knob: the deregistration reply waits this long at
+				      * the head of the old path (a slow old path, docs 8.2) */
 	int reverse_tunnel;          /* enum had_rt */
 	uint32_t fifo_items;
 	struct had_conf_advert advert;
@@ -95,6 +114,7 @@ struct had_conf {
 	size_t nmobiles;
 	struct had_conf_fa *foreign_agents;
 	size_t nfas;
+	struct had_conf_ro ro;       /* route_optimization (ro.c) */
 };
 
 extern const struct conf_schema had_conf_schema;
@@ -169,6 +189,8 @@ struct had_binding {
 	uint32_t spi;           /* the MN-HA SA it was registered with */
 	bool installed;         /* host route + proxy ARP entry in the kernel */
 	struct had_bstats st;
+	uint64_t ro_requested;  /* correspondents (bit = index < 64) that sent a Binding Request or
+				 * were named by a Binding Warning for this binding (ro.c) */
 };
 
 /* ---- data plane (dataplane.c) ----
@@ -197,6 +219,35 @@ struct had_dp {
 	uint8_t home_mac[6];
 };
 
+
+/* ---- route optimization (ro.c) ---- */
+
+#define HAD_RO_MAX_CN 64
+
+struct had_cn {
+	struct roam_ipaddr addr;
+	uint32_t spi;
+	char name[64];
+	struct roam_key key;
+	struct replay_ts replay;    /* Binding Request Identifications */
+	bool push;
+	uint64_t last_id;           /* Identification of our last Binding Update */
+	uint64_t bu_sent, ba_rx, nack_rx, br_rx;
+};
+
+struct had_ro_stats {
+	uint64_t bu_sent, bu_dereg_sent, drr_relayed, tx_error;
+	uint64_t ba_rx, ba_nack, ba_unmatched;
+	uint64_t br_rx, br_answered, bw_rx, bw_answered;
+	uint64_t drop_unknown_cn, drop_no_auth, drop_auth_failed, drop_replay, drop_id_window,
+		drop_no_binding;
+};
+
+struct had_ro {
+	struct had_cn *cns;
+	size_t ncns;
+	struct had_ro_stats st;
+};
 
 /* Transmit hook for everything sent on UDP 434 (the daemon's socket; a capture in tests).
  * Returns 0 or a negative errno (counted by the caller). */
@@ -228,6 +279,7 @@ struct had {
 	/* advertisements (adv.c, roam/mip4_agent.h) */
 	struct mip4_advertiser adv;
 	struct had_dp dp;
+	struct had_ro ro;             /* route optimization (ro.c) */
 	struct roam_ctl *ctl;
 	struct roam_daemon *daemon;
 	struct had_stats stats;
@@ -316,6 +368,26 @@ void had_dp_from_raw(struct had *h, const uint8_t *pkt, size_t len);
 int had_dp_send_data(void *arg, const struct roam_sockaddr *dst, const void *inner, size_t len);
 /* Drains every binding's current path; returns how many still hold items. */
 size_t had_dp_drain_all(struct had *h);
+
+/* ro.c (route optimization, docs/protocols/mipv4.md 4, 8.4) */
+/* Builds h->ro.cns from h->conf.ro, keeping the replay state of unchanged SAs.  -ENOMEM,
+ * -EINVAL (bad key). */
+int had_ro_build(struct had *h);
+void had_ro_free(struct had *h);
+/* b was created, refreshed or moved: Binding Updates (lifetime b->lifetime_s, CoA b->cur) to
+ * its correspondents.  drr (borrowed, may be NULL): the deregistration reply of a synchronized
+ * move, to go to the old care-of address drr_dst; when route_optimization.relay_dereg is on and
+ * a correspondent gets an update, it rides in that update's relay extension (240) and 1 is
+ * returned (the caller then does not queue it); else 0. */
+int had_ro_update(struct had *h, struct binding *b, const void *drr, size_t drr_len,
+		  struct in_addr drr_dst, uint64_t ntp_now);
+/* b is being deregistered: Binding Updates with lifetime 0 to its correspondents. */
+void had_ro_dereg(struct had *h, struct binding *b, uint64_t ntp_now);
+/* A route optimization message (240-243) decoded from data (borrowed) from src. */
+void had_ro_input(struct had *h, const uint8_t *data, size_t len, const struct mip4_msg *m,
+		  const struct roam_sockaddr *src, uint64_t now, uint64_t ntp_now);
+/* "route_optimization" object members for status / stats. */
+void had_ro_status(struct had *h, struct json_writer *w);
 
 /* ctl.c */
 int had_ctl_register(struct had *h);

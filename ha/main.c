@@ -47,8 +47,9 @@ static int had_reload(void *arg, const char *config, char *err, size_t errlen)
 		return r;
 	old = h->conf;
 	h->conf = nc;
-	if ((r = had_sa_build(h)) < 0) {
+	if ((r = had_sa_build(h)) < 0 || (r = had_ro_build(h)) < 0) {
 		h->conf = old;
+		had_sa_build(h);
 		had_conf_free(&nc);
 		snprintf(err, errlen, "%s: cannot apply the keys: %s", config, strerror(-r));
 		log_warnx("%s", err);
@@ -130,7 +131,7 @@ static int had_load(void *arg, const struct roam_args *args)
 	h->debug = args->debug;
 	if (had_conf_load(&h->conf, args->config, 1, NULL, 0) < 0)
 		return -EINVAL;
-	if ((r = had_sa_build(h)) < 0) {
+	if ((r = had_sa_build(h)) < 0 || (r = had_ro_build(h)) < 0) {
 		fprintf(stderr, "%s: keys: %s\n", args->config, strerror(-r));
 		return r;
 	}
@@ -190,6 +191,7 @@ static void had_cleanup(void *arg)
 {
 	struct had *h = arg;
 	had_sa_free(h);
+	had_ro_free(h);
 	had_conf_free(&h->conf);
 }
 

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "had.h"
+#include "roam/clock.h"
 
 static void drop(struct had *h, uint64_t *counter, const struct roam_sockaddr *src,
 		 const char *why)
@@ -117,7 +118,10 @@ static int drain_send(const struct bfifo_item *it, void *arg)
 		r = h->send_data(h->send_data_arg, &d, it->data, it->len);
 		return r == -EAGAIN ? -EAGAIN : (r < 0 ? -EIO : 0);
 	}
-	/* Control items (the deregistration reply) go out on the UDP 434 socket. */
+	/* Control items (the deregistration reply) go out on the UDP 434 socket; drr_delay (a
+	 * test knob) holds them at the head of the old path to make the reply late (docs 8.2). */
+	if (h->conf.drr_delay && it->enq_ms + h->conf.drr_delay > roam_mono_ms())
+		return -EAGAIN;
 	r = tx(h, &c->dst, it->data, it->len);
 	if (r == 0)
 		h->stats.drr_sent++;
@@ -182,15 +186,22 @@ size_t had_drain_all(struct had *h)
 
 /* Queues the deregistration reply for the old path of b (docs 5.3, 8.1). */
 static void queue_drr(struct had *h, struct binding *b, const struct mip4_msg *req,
-		      const struct had_sa *sa)
+		      const struct had_sa *sa, uint64_t ntp_now)
 {
 	uint8_t buf[HAD_MAX_MSG];
 	struct wbuf w;
 	wbuf_init_fixed(&w, buf, sizeof(buf));
 	const struct had_fa *ofa = b->old.coa.family == AF_INET ? had_fa_find(h, b->old.coa.v4)
 								 : NULL;
-	if (build_reply(h, &w, req, MIP4_CODE_ACCEPTED, 0, mip4_id_dereg(req->id), sa, ofa) < 0 ||
-	    bfifo_push(&b->old.fifo, BFIFO_CTRL, buf, w.len, b->cur.since_ms) < 0) {
+	if (build_reply(h, &w, req, MIP4_CODE_ACCEPTED, 0, mip4_id_dereg(req->id), sa, ofa) < 0) {
+		h->stats.drr_failed++;
+		had_ro_update(h, b, NULL, 0, b->old.coa.v4, ntp_now);
+		return;
+	}
+	/* Route optimized (ro.c, docs 8.4): a correspondent relays it behind its own data. */
+	if (had_ro_update(h, b, buf, w.len, b->old.coa.v4, ntp_now) > 0)
+		return;
+	if (bfifo_push(&b->old.fifo, BFIFO_CTRL, buf, w.len, b->cur.since_ms) < 0) {
 		h->stats.drr_failed++;
 		return;
 	}
@@ -226,6 +237,10 @@ void had_reg_input(struct had *h, const uint8_t *data, size_t len,
 	}
 	if (r < 0) {
 		drop(h, &h->stats.drop_malformed, src, "malformed");
+		return;
+	}
+	if (mip4_msg_layout(m.type) >= MIP4_LAYOUT_RO_WARNING) {
+		had_ro_input(h, data, len, &m, src, now, ntp_now); /* route optimization, ro.c */
 		return;
 	}
 	if (m.type != MIP4_MSG_REG_REQUEST) {
@@ -319,6 +334,7 @@ void had_reg_input(struct had *h, const uint8_t *data, size_t len,
 		/* With S set, lifetime 0 for another care-of address leaves the binding alone. */
 		if (b && !((m.flags & MIP4_REQ_S) && !roam_ipaddr_eq(&b->cur.coa, &coa) &&
 			   m.coa.s_addr != m.home.s_addr)) {
+			had_ro_dereg(h, b, ntp_now); /* ro.c */
 			had_binding_remove(h, b);
 			h->stats.deregistered++;
 			log_info("%s deregistered", roam_ipaddr_fmt(&home, hb, sizeof(hb)));
@@ -368,8 +384,10 @@ void had_reg_input(struct had *h, const uint8_t *data, size_t len,
 		  !existed ? "new" : moving ? "moved" : "refresh");
 	reply(h, src, &m, code, granted, m.id, sa, fa);
 	if (moving && h->conf.synchronized && b->old.coa.family) {
-		queue_drr(h, b, &m, sa);
+		queue_drr(h, b, &m, sa, ntp_now); /* also updates the correspondents (ro.c) */
 		had_drain_old(h, b);
+	} else {
+		had_ro_update(h, b, NULL, 0, (struct in_addr){ 0 }, ntp_now); /* ro.c */
 	}
 	had_store_rearm(h, now);
 }

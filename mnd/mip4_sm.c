@@ -386,13 +386,16 @@ int mip4_sm_l2_notice(struct mip4_sm *sm, int radio, const char *event, const ch
 		return -EINVAL;
 	if (!sm->conf.synchronize)
 		return 0;
-	if (sm->old.valid && sm->old.radio == radio && sm->cur.valid) {
+	if (sm->old.valid && sm->old.radio == radio && sm->cur.valid && sm->cur.radio != radio) {
 		/* Phase II: the DRR is late; the old FA forwards the rest to the new care-of. */
 		send_fbu(sm, radio, sm->old.fa, sm->cur.coa, now);
 		return 0;
 	}
 	if (sm->cur.valid && sm->cur.radio == radio) {
-		/* Phase III: single radio about to move. */
+		/* Phase III: single radio about to move.  A previous move's old path still waiting
+		 * for its DRR is given up: that FA forwards to us, and we leave it behind now. */
+		if (sm->old.valid && sm->old.radio == radio)
+			release_old(sm);
 		const struct in_addr *nfa = neigh_fa(sm, to);
 		if (nfa) {
 			send_fbu(sm, radio, sm->cur.fa, *nfa, now);

@@ -13,22 +13,17 @@
 #include "netpriv.h"
 #include "roam/buf.h"
 
-#define RAW_MAX_ROUNDS 8
 #define RAW_CTRL_SPACE 128
 
 struct roam_raw {
-	uv_poll_t poll;             /* poll.data == this */
-	int fd;
+	struct net_ep ep;           /* socket, poll handle, receive batch (endpoint.c) */
 	int family;
 	int protocol;
 	int hdrincl;
-	int closing;
-	int polling;
 	roam_raw_recv_cb recv_cb;
 	roam_raw_close_cb close_cb;
 	void *arg;
 	struct roam_raw_stats stats;
-	struct net_rxbatch rx;
 };
 
 /* Reads the addresses of a received IPv4 header.  -1 when it is not a readable header. */
@@ -60,64 +55,66 @@ static int raw_v4_header(struct roam_raw_pkt *pkt)
 	return 0;
 }
 
-static void raw_on_readable(uv_poll_t *h, int status, int events)
+static void raw_deliver(void *owner, const struct msghdr *m, const uint8_t *data, size_t len)
 {
-	struct roam_raw *r = h->data;
-	(void)events;
-	if (status < 0) {
-		r->stats.rx_errors++;
-		return;
-	}
-	for (int round = 0; round < RAW_MAX_ROUNDS && !r->closing; round++) {
-		int n = net_rxbatch_recv(&r->rx, r->fd);
-		if (n < 0) {
-			if (n != -EAGAIN && n != -EWOULDBLOCK)
-				r->stats.rx_errors++;
+	struct roam_raw *r = owner;
+	struct roam_raw_pkt pkt;
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.data = data;
+	pkt.len = len;
+	pkt.hoplimit = -1;
+	if (r->family == AF_INET) {
+		struct roam_ipaddr ignored;
+		int hl = -1;
+		if (raw_v4_header(&pkt) < 0) {
+			r->stats.rx_malformed++;
 			return;
 		}
-		for (int i = 0; i < n && !r->closing; i++) {
-			struct mmsghdr *mm = &r->rx.msgs[i];
-			struct msghdr *m = &mm->msg_hdr;
-			if (m->msg_flags & MSG_TRUNC) {
-				r->stats.rx_truncated++;
-				continue;
-			}
-			struct roam_raw_pkt pkt;
-			memset(&pkt, 0, sizeof(pkt));
-			pkt.data = net_rxbatch_buf(&r->rx, (unsigned)i);
-			pkt.len = mm->msg_len;
-			pkt.hoplimit = -1;
-			if (r->family == AF_INET) {
-				struct roam_ipaddr ignored;
-				int hl = -1;
-				if (raw_v4_header(&pkt) < 0) {
-					r->stats.rx_malformed++;
-					continue;
-				}
-				memset(&ignored, 0, sizeof(ignored));
-				net_parse_cmsg(m, &ignored, &pkt.ifindex, &hl);
-			} else {
-				struct roam_sockaddr sa;
-				if (roam_sockaddr_from(&sa, m->msg_name, m->msg_namelen) < 0 ||
-				    roam_sockaddr_addr(&sa, &pkt.src, NULL) < 0) {
-					r->stats.rx_malformed++;
-					continue;
-				}
-				net_parse_cmsg(m, &pkt.dst, &pkt.ifindex, &pkt.hoplimit);
-			}
-			r->stats.rx_packets++;
-			r->stats.rx_bytes += pkt.len;
-			if (r->recv_cb)
-				r->recv_cb(r, &pkt, r->arg);
-		}
-		if ((unsigned)n < r->rx.n)
+		memset(&ignored, 0, sizeof(ignored));
+		net_parse_cmsg(m, &ignored, &pkt.ifindex, &hl);
+	} else {
+		struct roam_sockaddr sa;
+		if (roam_sockaddr_from(&sa, m->msg_name, m->msg_namelen) < 0 ||
+		    roam_sockaddr_addr(&sa, &pkt.src, NULL) < 0) {
+			r->stats.rx_malformed++;
 			return;
+		}
+		net_parse_cmsg(m, &pkt.dst, &pkt.ifindex, &pkt.hoplimit);
 	}
+	r->stats.rx_packets++;
+	r->stats.rx_bytes += pkt.len;
+	if (r->recv_cb)
+		r->recv_cb(r, &pkt, r->arg);
 }
 
-static int raw_setup_socket(struct roam_raw *r, const struct roam_raw_opts *o)
+static void raw_closed(void *owner)
 {
-	int fd = r->fd, rc;
+	struct roam_raw *r = owner;
+	if (r->close_cb)
+		r->close_cb(r, r->arg);
+	free(r);
+}
+
+int roam_raw_drain(struct roam_raw *r)
+{
+	if (!r || r->ep.closing || r->ep.fd < 0)
+		return -EINVAL;
+	/* net_ep_read stops after a few batches (fairness in the loop); here everything queued
+	 * now must go, however deep the backlog (bounded: the receive buffer). */
+	for (int i = 0; i < 1024 && !r->ep.closing; i++) {
+		char c;
+		if (recv(r->ep.fd, &c, 0, MSG_PEEK | MSG_DONTWAIT) < 0)
+			break; /* empty (EAGAIN) or an error the next read counts */
+		net_ep_read(&r->ep);
+	}
+	return 0;
+}
+
+static int raw_setup_socket(void *owner, int fd, const void *arg)
+{
+	struct roam_raw *r = owner;
+	const struct roam_raw_opts *o = arg;
+	int rc;
 	if (o->rcvbuf > 0 && (rc = net_setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, o->rcvbuf)) < 0)
 		return rc;
 	if ((rc = net_bind_device(fd, o->device)) < 0)
@@ -168,54 +165,25 @@ int roam_raw_open(uv_loop_t *loop, const struct roam_raw_opts *opts, roam_raw_re
 	r->hdrincl = opts->hdrincl || (opts->family == AF_INET && opts->protocol == IPPROTO_RAW);
 	r->recv_cb = recv_cb;
 	r->arg = arg;
-	if ((rc = net_rxbatch_init(&r->rx, batch, bufsize, RAW_CTRL_SPACE)) < 0)
-		goto fail_free;
-	r->fd = socket(opts->family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, opts->protocol);
-	if (r->fd < 0) {
-		rc = -errno;
-		goto fail_rx;
-	}
-	if ((rc = raw_setup_socket(r, opts)) < 0)
-		goto fail_fd;
-	if ((rc = uv_poll_init_socket(loop, &r->poll, r->fd)) < 0)
-		goto fail_fd;
-	r->poll.data = r;
-	if ((rc = uv_poll_start(&r->poll, UV_READABLE, raw_on_readable)) < 0) {
-		roam_raw_close(r, NULL);
-		return rc;
-	}
-	r->polling = 1;
+	const struct net_ep_conf c = {
+		.family = opts->family, .type = SOCK_RAW, .protocol = opts->protocol,
+		.batch = batch, .bufsize = bufsize, .ctrlsize = RAW_CTRL_SPACE,
+		.setup = raw_setup_socket, .setup_arg = opts,
+		.deliver = raw_deliver, .closed = raw_closed,
+		.rx_errors = &r->stats.rx_errors, .rx_truncated = &r->stats.rx_truncated,
+	};
+	if ((rc = net_ep_open(&r->ep, loop, &c, r)) < 0)
+		return rc; /* r is freed by raw_closed() */
 	*out = r;
 	return 0;
-
-fail_fd:
-	close(r->fd);
-fail_rx:
-	net_rxbatch_free(&r->rx);
-fail_free:
-	free(r);
-	return rc;
-}
-
-static void raw_on_close(uv_handle_t *h)
-{
-	struct roam_raw *r = h->data;
-	close(r->fd);
-	if (r->close_cb)
-		r->close_cb(r, r->arg);
-	net_rxbatch_free(&r->rx);
-	free(r);
 }
 
 void roam_raw_close(struct roam_raw *r, roam_raw_close_cb cb)
 {
-	if (r == NULL || r->closing)
+	if (r == NULL || r->ep.closing)
 		return;
-	r->closing = 1;
 	r->close_cb = cb;
-	uv_poll_stop(&r->poll);
-	r->polling = 0;
-	uv_close((uv_handle_t *)&r->poll, raw_on_close);
+	net_ep_close(&r->ep);
 }
 
 static int raw_sendmsg(struct roam_raw *r, const struct roam_ipaddr *dst,
@@ -230,7 +198,7 @@ static int raw_sendmsg(struct roam_raw *r, const struct roam_ipaddr *dst,
 	} ctrl;
 	int clen = 0;
 
-	if (r->closing)
+	if (r->ep.closing)
 		return -EBADF;
 	if (r->hdrincl) {
 		if ((src != NULL && src->family != 0) || ifindex != 0)
@@ -260,15 +228,7 @@ static int raw_sendmsg(struct roam_raw *r, const struct roam_ipaddr *dst,
 		.msg_control = clen ? ctrl.buf : NULL,
 		.msg_controllen = (size_t)clen,
 	};
-	ssize_t n;
-	do {
-		n = sendmsg(r->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n != len)
-		return -EMSGSIZE;
-	return 0;
+	return net_sendmsg(r->ep.fd, &m, len);
 }
 
 int roam_raw_send_from(struct roam_raw *r, const struct roam_ipaddr *dst,
@@ -296,13 +256,13 @@ int roam_raw_set_hoplimit(struct roam_raw *r, int hoplimit)
 	if (hoplimit < 1 || hoplimit > 255)
 		return -EINVAL;
 	if (r->family == AF_INET) {
-		if ((rc = net_setsockopt_int(r->fd, IPPROTO_IP, IP_TTL, hoplimit)) < 0)
+		if ((rc = net_setsockopt_int(r->ep.fd, IPPROTO_IP, IP_TTL, hoplimit)) < 0)
 			return rc;
-		return net_setsockopt_int(r->fd, IPPROTO_IP, IP_MULTICAST_TTL, hoplimit);
+		return net_setsockopt_int(r->ep.fd, IPPROTO_IP, IP_MULTICAST_TTL, hoplimit);
 	}
-	if ((rc = net_setsockopt_int(r->fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, hoplimit)) < 0)
+	if ((rc = net_setsockopt_int(r->ep.fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, hoplimit)) < 0)
 		return rc;
-	return net_setsockopt_int(r->fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, hoplimit);
+	return net_setsockopt_int(r->ep.fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, hoplimit);
 }
 
 int roam_raw_set_checksum_offset(struct roam_raw *r, int offset)
@@ -311,7 +271,7 @@ int roam_raw_set_checksum_offset(struct roam_raw *r, int offset)
 		return -EAFNOSUPPORT;
 	if (offset < -1 || (offset >= 0 && (offset & 1)))
 		return -EINVAL;
-	return net_setsockopt_int(r->fd, IPPROTO_IPV6, IPV6_CHECKSUM, offset);
+	return net_setsockopt_int(r->ep.fd, IPPROTO_IPV6, IPV6_CHECKSUM, offset);
 }
 
 int roam_raw_icmp_filter(struct roam_raw *r, const uint8_t *types, size_t n)
@@ -325,7 +285,7 @@ int roam_raw_icmp_filter(struct roam_raw *r, const uint8_t *types, size_t n)
 			return -EINVAL;
 		f.data &= ~(1u << types[i]);
 	}
-	if (setsockopt(r->fd, SOL_RAW, ICMP_FILTER, &f, sizeof(f)) < 0)
+	if (setsockopt(r->ep.fd, SOL_RAW, ICMP_FILTER, &f, sizeof(f)) < 0)
 		return -errno;
 	return 0;
 }
@@ -338,7 +298,7 @@ int roam_raw_icmp6_filter(struct roam_raw *r, const uint8_t *types, size_t n)
 	ICMP6_FILTER_SETBLOCKALL(&f);
 	for (size_t i = 0; i < n; i++)
 		ICMP6_FILTER_SETPASS(types[i], &f);
-	if (setsockopt(r->fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof(f)) < 0)
+	if (setsockopt(r->ep.fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof(f)) < 0)
 		return -errno;
 	return 0;
 }
@@ -347,53 +307,39 @@ int roam_raw_mcast_join(struct roam_raw *r, const struct roam_ipaddr *group, con
 {
 	if (group->family != r->family)
 		return -EAFNOSUPPORT;
-	return net_mcast_member(r->fd, r->family, group, ifname, 1);
+	return net_mcast_member(r->ep.fd, r->family, group, ifname, 1);
 }
 
 int roam_raw_mcast_leave(struct roam_raw *r, const struct roam_ipaddr *group, const char *ifname)
 {
 	if (group->family != r->family)
 		return -EAFNOSUPPORT;
-	return net_mcast_member(r->fd, r->family, group, ifname, 0);
+	return net_mcast_member(r->ep.fd, r->family, group, ifname, 0);
 }
 
 int roam_raw_mcast_if(struct roam_raw *r, const char *ifname)
 {
-	return net_mcast_if(r->fd, r->family, 0, ifname);
+	return net_mcast_if(r->ep.fd, r->family, 0, ifname);
 }
 
 int roam_raw_mcast_loop(struct roam_raw *r, int on)
 {
-	return net_mcast_loop(r->fd, r->family, 0, on);
+	return net_mcast_loop(r->ep.fd, r->family, 0, on);
 }
 
 int roam_raw_recv_stop(struct roam_raw *r)
 {
-	if (r->closing)
-		return -EBADF;
-	if (!r->polling)
-		return 0;
-	int rc = uv_poll_stop(&r->poll);
-	if (rc == 0)
-		r->polling = 0;
-	return rc;
+	return net_ep_recv_stop(&r->ep);
 }
 
 int roam_raw_recv_start(struct roam_raw *r)
 {
-	if (r->closing)
-		return -EBADF;
-	if (r->polling)
-		return 0;
-	int rc = uv_poll_start(&r->poll, UV_READABLE, raw_on_readable);
-	if (rc == 0)
-		r->polling = 1;
-	return rc;
+	return net_ep_recv_start(&r->ep);
 }
 
 int roam_raw_fd(const struct roam_raw *r)
 {
-	return r->fd;
+	return r->ep.fd;
 }
 
 const struct roam_raw_stats *roam_raw_stats(const struct roam_raw *r)

@@ -1,9 +1,13 @@
 /* User-space IP-in-IP tunnel endpoint: raw protocol-4 socket, TUN device, host routes and proxy
  * ARP, retry timer (roam/tunnel.h). */
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "roam/buf.h"
 #include "roam/log.h"
@@ -51,6 +55,29 @@ static void retry_cb(uv_timer_t *tm)
 	struct roam_tunnel *t = tm->data;
 	if (t->o.retry)
 		t->o.retry(t->o.arg);
+}
+
+/* A daemon busy for a few tens of milliseconds must not lose what the kernel hands it at
+ * thousands of packets per second: a 4 MB receive buffer on the raw socket (SO_RCVBUFFORCE,
+ * beyond net.core.rmem_max, as root) and a 10,000-packet queue on the TUN device (the kernel
+ * to daemon direction).  Best effort: the defaults stay on failure. */
+#define TUNNEL_RCVBUF (4 << 20)
+#define TUNNEL_TUN_QLEN 10000
+static void tunnel_deepen_queues(struct roam_tunnel *t)
+{
+	int fd = roam_raw_fd(t->raw), v = TUNNEL_RCVBUF;
+	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", roam_tun_name(t->tun));
+	ifr.ifr_qlen = TUNNEL_TUN_QLEN;
+	if (ioctl(s, SIOCSIFTXQLEN, &ifr) < 0)
+		log_debug("tunnel: queue length of %s: %s", ifr.ifr_name, strerror(errno));
+	close(s);
 }
 
 int roam_tunnel_open(struct roam_tunnel *t, uv_loop_t *loop, const struct roam_tunnel_opts *o)
@@ -101,6 +128,7 @@ int roam_tunnel_open(struct roam_tunnel *t, uv_loop_t *loop, const struct roam_t
 		log_warnx("tunnel: raw IP-in-IP socket: %s", strerror(-r));
 		goto fail;
 	}
+	tunnel_deepen_queues(t);
 	uv_timer_init(loop, &t->retry_timer);
 	t->retry_timer.data = t;
 	t->timer_init = true;
@@ -173,4 +201,10 @@ void roam_tunnel_retry_later(struct roam_tunnel *t, unsigned ms)
 	if (t && t->timer_init && !uv_is_closing((uv_handle_t *)&t->retry_timer) &&
 	    !uv_is_active((uv_handle_t *)&t->retry_timer))
 		uv_timer_start(&t->retry_timer, retry_cb, ms, 0);
+}
+
+void roam_tunnel_rx_now(struct roam_tunnel *t)
+{
+	if (t && t->raw)
+		(void)roam_raw_drain(t->raw);
 }

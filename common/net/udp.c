@@ -6,74 +6,54 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "netpriv.h"
 
-/* Rounds of recvmmsg per wakeup: bounds the time one busy socket holds the loop. */
-#define UDP_MAX_ROUNDS 8
 #define UDP_CTRL_SPACE 128
 
 struct roam_udp {
-	uv_poll_t poll;             /* poll.data == this */
-	int fd;
+	struct net_ep ep;           /* socket, poll handle, receive batch (endpoint.c) */
 	int family;
 	int dualstack;
-	int closing;
-	int polling;
 	roam_udp_recv_cb recv_cb;
 	roam_udp_close_cb close_cb;
 	void *arg;
 	struct roam_udp_stats stats;
-	struct net_rxbatch rx;
 };
 
-static void udp_on_readable(uv_poll_t *h, int status, int events)
+static void udp_deliver(void *owner, const struct msghdr *m, const uint8_t *data, size_t len)
 {
-	struct roam_udp *u = h->data;
-	(void)events;
-	if (status < 0) {
+	struct roam_udp *u = owner;
+	struct roam_udp_pkt pkt;
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.data = data;
+	pkt.len = len;
+	if (roam_sockaddr_from(&pkt.src, m->msg_name, m->msg_namelen) < 0) {
 		u->stats.rx_errors++;
 		return;
 	}
-	for (int round = 0; round < UDP_MAX_ROUNDS && !u->closing; round++) {
-		int n = net_rxbatch_recv(&u->rx, u->fd);
-		if (n < 0) {
-			if (n != -EAGAIN && n != -EWOULDBLOCK)
-				u->stats.rx_errors++;
-			return;
-		}
-		for (int i = 0; i < n && !u->closing; i++) {
-			struct mmsghdr *mm = &u->rx.msgs[i];
-			struct msghdr *m = &mm->msg_hdr;
-			if (m->msg_flags & MSG_TRUNC) {
-				u->stats.rx_truncated++;
-				continue;
-			}
-			struct roam_udp_pkt pkt;
-			memset(&pkt, 0, sizeof(pkt));
-			pkt.data = net_rxbatch_buf(&u->rx, (unsigned)i);
-			pkt.len = mm->msg_len;
-			if (roam_sockaddr_from(&pkt.src, m->msg_name, m->msg_namelen) < 0) {
-				u->stats.rx_errors++;
-				continue;
-			}
-			roam_sockaddr_unmap(&pkt.src);
-			int hl = -1;
-			net_parse_cmsg(m, &pkt.dst, &pkt.ifindex, &hl);
-			u->stats.rx_packets++;
-			u->stats.rx_bytes += pkt.len;
-			if (u->recv_cb)
-				u->recv_cb(u, &pkt, u->arg);
-		}
-		if ((unsigned)n < u->rx.n)
-			return;
-	}
+	roam_sockaddr_unmap(&pkt.src);
+	int hl = -1;
+	net_parse_cmsg(m, &pkt.dst, &pkt.ifindex, &hl);
+	u->stats.rx_packets++;
+	u->stats.rx_bytes += pkt.len;
+	if (u->recv_cb)
+		u->recv_cb(u, &pkt, u->arg);
 }
 
-static int udp_setup_socket(struct roam_udp *u, const struct roam_udp_opts *o)
+static void udp_closed(void *owner)
 {
-	int fd = u->fd, rc;
+	struct roam_udp *u = owner;
+	if (u->close_cb)
+		u->close_cb(u, u->arg);
+	free(u);
+}
+
+static int udp_setup_socket(void *owner, int fd, const void *arg)
+{
+	struct roam_udp *u = owner;
+	const struct roam_udp_opts *o = arg;
+	int rc;
 	if (o->reuseaddr && (rc = net_setsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1)) < 0)
 		return rc;
 	if (o->reuseport && (rc = net_setsockopt_int(fd, SOL_SOCKET, SO_REUSEPORT, 1)) < 0)
@@ -120,55 +100,25 @@ int roam_udp_open(uv_loop_t *loop, const struct roam_udp_opts *opts, roam_udp_re
 	u->dualstack = fam == AF_INET6 && opts->dualstack;
 	u->recv_cb = recv_cb;
 	u->arg = arg;
-	if ((rc = net_rxbatch_init(&u->rx, batch, bufsize, UDP_CTRL_SPACE)) < 0)
-		goto fail_free;
-	u->fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
-	if (u->fd < 0) {
-		rc = -errno;
-		goto fail_rx;
-	}
-	if ((rc = udp_setup_socket(u, opts)) < 0)
-		goto fail_fd;
-	if ((rc = uv_poll_init_socket(loop, &u->poll, u->fd)) < 0)
-		goto fail_fd;
-	u->poll.data = u;
-	if ((rc = uv_poll_start(&u->poll, UV_READABLE, udp_on_readable)) < 0) {
-		/* the handle is initialised: it must go through uv_close */
-		roam_udp_close(u, NULL);
-		return rc;
-	}
-	u->polling = 1;
+	const struct net_ep_conf c = {
+		.family = fam, .type = SOCK_DGRAM, .protocol = IPPROTO_UDP,
+		.batch = batch, .bufsize = bufsize, .ctrlsize = UDP_CTRL_SPACE,
+		.setup = udp_setup_socket, .setup_arg = opts,
+		.deliver = udp_deliver, .closed = udp_closed,
+		.rx_errors = &u->stats.rx_errors, .rx_truncated = &u->stats.rx_truncated,
+	};
+	if ((rc = net_ep_open(&u->ep, loop, &c, u)) < 0)
+		return rc; /* u is freed by udp_closed() */
 	*out = u;
 	return 0;
-
-fail_fd:
-	close(u->fd);
-fail_rx:
-	net_rxbatch_free(&u->rx);
-fail_free:
-	free(u);
-	return rc;
-}
-
-static void udp_on_close(uv_handle_t *h)
-{
-	struct roam_udp *u = h->data;
-	close(u->fd);
-	if (u->close_cb)
-		u->close_cb(u, u->arg);
-	net_rxbatch_free(&u->rx);
-	free(u);
 }
 
 void roam_udp_close(struct roam_udp *u, roam_udp_close_cb cb)
 {
-	if (u == NULL || u->closing)
+	if (u == NULL || u->ep.closing)
 		return;
-	u->closing = 1;
 	u->close_cb = cb;
-	uv_poll_stop(&u->poll);
-	u->polling = 0;
-	uv_close((uv_handle_t *)&u->poll, udp_on_close);
+	net_ep_close(&u->ep);
 }
 
 /* The destination as the socket wants it: IPv4 on a dual-stack socket becomes IPv4-mapped. */
@@ -200,7 +150,7 @@ int roam_udp_send_from(struct roam_udp *u, const struct roam_sockaddr *dst,
 		uint8_t buf[NET_PKTINFO_CMSG_SPACE];
 	} ctrl;
 
-	if (u->closing)
+	if (u->ep.closing)
 		return -EBADF;
 	if ((rc = udp_dst(u, dst, &to, &v4)) < 0)
 		goto err;
@@ -218,18 +168,8 @@ int roam_udp_send_from(struct roam_udp *u, const struct roam_sockaddr *dst,
 		.msg_control = clen ? ctrl.buf : NULL,
 		.msg_controllen = (size_t)clen,
 	};
-	ssize_t n;
-	do {
-		n = sendmsg(u->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		rc = -errno;
+	if ((rc = net_sendmsg(u->ep.fd, &m, len)) < 0)
 		goto err;
-	}
-	if ((size_t)n != len) {
-		rc = -EMSGSIZE;
-		goto err;
-	}
 	u->stats.tx_packets++;
 	u->stats.tx_bytes += len;
 	return 0;
@@ -248,29 +188,29 @@ int roam_udp_mcast_join(struct roam_udp *u, const struct roam_ipaddr *group, con
 {
 	if (group->family == AF_INET && u->family == AF_INET6 && !u->dualstack)
 		return -EAFNOSUPPORT;
-	return net_mcast_member(u->fd, u->family, group, ifname, 1);
+	return net_mcast_member(u->ep.fd, u->family, group, ifname, 1);
 }
 
 int roam_udp_mcast_leave(struct roam_udp *u, const struct roam_ipaddr *group, const char *ifname)
 {
 	if (group->family == AF_INET && u->family == AF_INET6 && !u->dualstack)
 		return -EAFNOSUPPORT;
-	return net_mcast_member(u->fd, u->family, group, ifname, 0);
+	return net_mcast_member(u->ep.fd, u->family, group, ifname, 0);
 }
 
 int roam_udp_mcast_ttl(struct roam_udp *u, int ttl)
 {
-	return net_mcast_ttl(u->fd, u->family, u->dualstack, ttl);
+	return net_mcast_ttl(u->ep.fd, u->family, u->dualstack, ttl);
 }
 
 int roam_udp_mcast_loop(struct roam_udp *u, int on)
 {
-	return net_mcast_loop(u->fd, u->family, u->dualstack, on);
+	return net_mcast_loop(u->ep.fd, u->family, u->dualstack, on);
 }
 
 int roam_udp_mcast_if(struct roam_udp *u, const char *ifname)
 {
-	return net_mcast_if(u->fd, u->family, u->dualstack, ifname);
+	return net_mcast_if(u->ep.fd, u->family, u->dualstack, ifname);
 }
 
 int roam_udp_set_ttl(struct roam_udp *u, int ttl)
@@ -279,49 +219,35 @@ int roam_udp_set_ttl(struct roam_udp *u, int ttl)
 	if (ttl < 1 || ttl > 255)
 		return -EINVAL;
 	if (u->family == AF_INET || u->dualstack)
-		if ((rc = net_setsockopt_int(u->fd, IPPROTO_IP, IP_TTL, ttl)) < 0)
+		if ((rc = net_setsockopt_int(u->ep.fd, IPPROTO_IP, IP_TTL, ttl)) < 0)
 			return rc;
 	if (u->family == AF_INET6)
-		return net_setsockopt_int(u->fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl);
+		return net_setsockopt_int(u->ep.fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl);
 	return 0;
 }
 
 int roam_udp_recv_stop(struct roam_udp *u)
 {
-	if (u->closing)
-		return -EBADF;
-	if (!u->polling)
-		return 0;
-	int rc = uv_poll_stop(&u->poll);
-	if (rc == 0)
-		u->polling = 0;
-	return rc;
+	return net_ep_recv_stop(&u->ep);
 }
 
 int roam_udp_recv_start(struct roam_udp *u)
 {
-	if (u->closing)
-		return -EBADF;
-	if (u->polling)
-		return 0;
-	int rc = uv_poll_start(&u->poll, UV_READABLE, udp_on_readable);
-	if (rc == 0)
-		u->polling = 1;
-	return rc;
+	return net_ep_recv_start(&u->ep);
 }
 
 int roam_udp_local(const struct roam_udp *u, struct roam_sockaddr *out)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	if (getsockname(u->fd, (struct sockaddr *)&ss, &len) < 0)
+	if (getsockname(u->ep.fd, (struct sockaddr *)&ss, &len) < 0)
 		return -errno;
 	return roam_sockaddr_from(out, (struct sockaddr *)&ss, len);
 }
 
 int roam_udp_fd(const struct roam_udp *u)
 {
-	return u->fd;
+	return u->ep.fd;
 }
 
 const struct roam_udp_stats *roam_udp_stats(const struct roam_udp *u)

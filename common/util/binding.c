@@ -1,9 +1,11 @@
 /* Binding cache and per-path FIFO (roam/binding.h; docs/protocols/mipv4.md 7). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "roam/binding.h"
+#include "roam/json.h"
 
 /* ---- FIFO ---- */
 
@@ -327,4 +329,32 @@ int binding_foreach(struct binding_cache *c, binding_walk_cb cb, void *arg)
 {
 	struct walk_ctx w = { cb, arg };
 	return table_foreach(&c->t, walk_one, &w);
+}
+
+/* ---- JSON ---- */
+
+void binding_json(struct json_writer *w, const struct binding *b, uint64_t now)
+{
+	char ab[ROAM_ADDRSTRLEN], idb[24];
+	json_kv_str(w, "home", roam_ipaddr_fmt(&b->home, ab, sizeof(ab)));
+	json_kv_str(w, "care_of", roam_ipaddr_fmt(&b->cur.coa, ab, sizeof(ab)));
+	json_kv_uint(w, "remaining", binding_remaining(b, now));
+	json_kv_uint(w, "lifetime", b->lifetime_s);
+	json_kv_uint(w, "moves", b->moves);
+	snprintf(idb, sizeof(idb), "%016llx", (unsigned long long)b->last_id);
+	json_kv_str(w, "last_id", idb);
+}
+
+void binding_path_json(struct json_writer *w, const char *key, const struct binding_path *p)
+{
+	char b[ROAM_ADDRSTRLEN];
+	json_key(w, key);
+	json_obj_begin(w);
+	json_kv_str(w, "care_of", roam_ipaddr_fmt(&p->coa, b, sizeof(b)));
+	json_kv_uint(w, "queued", bfifo_count(&p->fifo));
+	json_kv_uint(w, "enq", p->fifo.st.enq);
+	json_kv_uint(w, "deq", p->fifo.st.deq);
+	json_kv_uint(w, "enq_ctrl", p->fifo.st.enq_ctrl);
+	json_kv_uint(w, "drop_full", p->fifo.st.drop_full);
+	json_obj_end(w);
 }

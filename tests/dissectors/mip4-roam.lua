@@ -67,7 +67,7 @@ local ext_names = {
   [32] = "MN-HA Authentication", [33] = "MN-FA Authentication", [34] = "FA-HA Authentication",
   [35] = "Route Optimization Authentication", [36] = "Generalized Authentication",
   [46] = "GFA IP Address", [130] = "Encapsulating Delivery Style", [131] = "Mobile Node NAI",
-  [140] = "Hierarchical Foreign Agent",
+  [140] = "Hierarchical Foreign Agent", [240] = "RO Relay (roam)",
 }
 local gen_names = { [1] = "MN-AAA", [2] = "FA-FA", [3] = "MN-GFA", [4] = "MN-PAR" }
 -- Key of an extension: its type, or "36/subtype".
@@ -76,6 +76,7 @@ local key_names = {
   ["32"] = "MN-HA", ["33"] = "MN-FA", ["34"] = "FA-HA", ["35"] = "RO", ["36/2"] = "FA-FA",
   ["36/3"] = "MN-GFA", ["36/4"] = "MN-PAR", ["46"] = "GFA IP Address",
   ["130"] = "Encapsulating Delivery Style", ["131"] = "NAI", ["140"] = "Hierarchical FA",
+  ["240"] = "RO Relay",
 }
 -- Extensions each message type may carry (section 2.4; 35 in 241-243, section 4).
 local allowed = {
@@ -85,11 +86,11 @@ local allowed = {
   [18] = { ["36/3"] = true, ["36/2"] = true, ["131"] = true, ["140"] = true },
   [19] = { ["36/3"] = true, ["36/2"] = true },
   [20] = { ["36/4"] = true }, [21] = { ["36/4"] = true },
-  [240] = {}, [241] = { ["35"] = true }, [242] = { ["35"] = true }, [243] = { ["35"] = true },
+  [240] = {}, [241] = { ["35"] = true }, [242] = { ["35"] = true, ["240"] = true }, [243] = { ["35"] = true },
 }
 -- Position in the order of section 2.5 (1 mobile's, 2 mobile's authenticator, 3 MN-FA,
 -- 4 FA's extensions, 5 FA's authenticator).
-local rank = { ["131"] = 1, ["130"] = 1, ["32"] = 2, ["35"] = 2, ["36/3"] = 2, ["36/4"] = 2,
+local rank = { ["131"] = 1, ["130"] = 1, ["240"] = 1, ["32"] = 2, ["35"] = 2, ["36/3"] = 2, ["36/4"] = 2,
                ["33"] = 3, ["46"] = 4, ["140"] = 4, ["34"] = 5, ["36/2"] = 5 }
 -- The sender's own authenticator, mandatory (sections 2.4, 4, 8): returns its key or nil.
 local function mandatory_auth(typ, code)
@@ -138,6 +139,9 @@ local f = {
   gfa = ProtoField.ipv4("mip4roam.ext.gfa", "GFA IP Address"),
   hfa = ProtoField.ipv4("mip4roam.ext.hfa", "Hierarchical FA Address"),
   value = ProtoField.bytes("mip4roam.ext.value", "Value"),
+  relay_dst = ProtoField.ipv4("mip4roam.ext.relay_dst", "Relay to (UDP 434)"),
+  relay_msg = ProtoField.bytes("mip4roam.ext.relay_msg", "Relayed message"),
+  relay_type = ProtoField.uint8("mip4roam.ext.relay_type", "Relayed message type", base.DEC, types),
 }
 p.fields = f
 
@@ -281,6 +285,16 @@ local function dissect_exts(buf, tree, typ, code, off)
       else
         item:add(t == 46 and f.gfa or f.hfa, buf(v, 4))
         item:append_text(": " .. tostring(buf(v, 4):ipv4()))
+      end
+    elseif t == 240 then
+      -- RO relay (section 4): destination + the message the correspondent relays (8.4)
+      if len < 5 then malformed(item, "RO relay extension length " .. len .. ", less than 4 + 1")
+      else
+        item:add(f.relay_dst, buf(v, 4))
+        local m = item:add(f.relay_msg, buf(v + 4, len - 4))
+        m:add(f.relay_type, buf(v + 4, 1))
+        item:append_text(": to " .. tostring(buf(v, 4):ipv4()) .. ", " ..
+          (types[buf(v + 4, 1):uint()] or ("type " .. buf(v + 4, 1):uint())) .. ", " .. (len - 4) .. " bytes")
       end
     elseif t == 130 then
       if len ~= 0 then malformed(item, "Encapsulating Delivery Style length " .. len .. ", not 0") end

@@ -10,8 +10,9 @@
 # answers 78 on timeout), fad's own denials (69, 67), SIGHUP with a bad and a good config,
 # SIGTERM.  Counters are checked at both FAs and at had through their control sockets.  A tshark
 # capture on both cells and both backbone links must decode every Mobile IP packet with no
-# malformed packet and no expert error (the FBU / FBAck types 20 / 21, which Wireshark does not
-# name, are excluded from that check).
+# malformed packet and no expert error, decoded with tests/dissectors/mip4-roam.lua (which also
+# decodes the FBU / FBAck types 20 / 21 Wireshark does not name, and checks roam's extension
+# rules on every type).
 #
 # Topology (namespaces fae<pid>-{h,f1,f2,m}):
 #   m (mobile, home address 10.70.0.10 on both radios)
@@ -278,6 +279,19 @@ check_fbu_forged() {
 }
 t_check "forged FBU: refused 67 at fad1, nothing forwarded" check_fbu_forged
 
+# An FBU from a stranger: a home address fad1 has no security association with.  Dropped
+# without an answer (a refusal would tell a scanner who is served), counted, nothing changes.
+check_fbu_stranger() {
+  local s0 a0 v0 r
+  s0=$(stat fad1 fbu_stranger); a0=$(stat fad1 fbu_accepted); v0=$(CTL fad1 visitors | jq -c .)
+  r=$(ip netns exec $NM "$MIPC" -s $COA1 --spi 1000 -k $KMNHA --mn-fa-spi 4000 \
+    --mn-fa-key $KMNFA -w 700 fbu 10.70.0.99 $COA1 $COA2 5)
+  expect '.reply == null' "$r" &&
+  [ "$(stat fad1 fbu_stranger)" -eq $((s0 + 1)) ] && [ "$(stat fad1 fbu_accepted)" -eq "$a0" ] &&
+  [ "$(CTL fad1 visitors | jq -c .)" = "$v0" ]
+}
+t_check "FBU from a stranger (no SA for its home address): dropped, counted, no answer, visitors untouched" check_fbu_stranger
+
 # ---- forged FA-HA: fad1 signs with a key had does not have ----
 check_forged() {
   write_had true "00000000000000000000000000000000"
@@ -328,14 +342,14 @@ t_check "SIGTERM: clean exit, socket and pidfile removed" check_term
 sleep 0.5
 kill -INT "$TS1" "$TS2" 2>/dev/null; wait "$TS1" "$TS2" 2>/dev/null; TS1= TS2=
 check_capture() {
-  local n fb adv bad
-  n=$(tshark -r "$CAP1" -Y mip 2>/dev/null | wc -l)
-  n=$((n + $(tshark -r "$CAP2" -Y mip 2>/dev/null | wc -l)))
-  fb=$(tshark -r "$CAP1" -Y 'udp.port == 434 && (udp.payload[0:1] == 14 || udp.payload[0:1] == 15)' 2>/dev/null | wc -l)
-  adv=$(tshark -r "$CAP1" -Y 'icmp.type == 9 && icmp.mip.flags' 2>/dev/null | wc -l)
+  local n fb adv bad c lua=$PWD/tests/dissectors/mip4-roam.lua
+  dec() { tshark -r "$1" -X lua_script:"$lua" -Y "$2" 2>/dev/null | wc -l; }
+  n=$(( $(dec "$CAP1" 'mip || mip4roam') + $(dec "$CAP2" 'mip || mip4roam') ))
+  fb=$(dec "$CAP1" 'mip4roam.type == 20 || mip4roam.type == 21')
+  adv=$(dec "$CAP1" 'icmp.type == 9 && icmp.mip.flags')
   bad=0
   for c in "$CAP1" "$CAP2"; do
-    bad=$((bad + $(tshark -r "$c" -Y '!(udp.payload[0:1] == 14 || udp.payload[0:1] == 15) && (mip || icmp) && (_ws.malformed || _ws.expert.severity >= 8388608)' 2>/dev/null | wc -l)))
+    bad=$((bad + $(dec "$c" '(mip || mip4roam || icmp) && (_ws.malformed || _ws.expert.severity >= 8388608)')))
   done
   echo "mip=$n fbu/fback=$fb adv=$adv bad=$bad"
   [ "$n" -ge 20 ] && [ "$fb" -ge 2 ] && [ "$adv" -ge 3 ] && [ "$bad" -eq 0 ]

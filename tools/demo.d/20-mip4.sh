@@ -11,11 +11,18 @@
 #    reply; the old radio is detached (netlab detach) once mnd has released the old link, which
 #    it does on had's deregistration reply arriving through the old fad behind the data.
 #  - "MIPv4 synchronized (single radio)": Phase III.  One radio with both cells, `netlab move
-#    --notice 20`: mnd sends a Fast Binding Update to the old fad on the link-going-down notice,
-#    the old fad forwards what still arrives there to the new care-of address (fbu_lifetime 1s
-#    in mnd-single.yaml: forwarding must end before the mobile comes back).  Not loss-free yet:
-#    the new fad drops the forwarded data that arrives before the mobile has registered there
-#    (fa_drop_no_visitor).
+#    --notice 50`: mnd sends a Fast Binding Update to the old fad on the link-going-down notice,
+#    the old fad forwards what still arrives there to the new care-of address and sends its
+#    FBAck there first; the new fad takes the FBAck as the announcement of the mobile
+#    (anticipated visitor) and holds the FBAck, the forwarded data and the mobile's upstream
+#    until the mobile's registration there is accepted (fa_anticipated, fa_held).  When the
+#    mobile comes back before the forwarding ends, the forwarding entry ends instead of looping.
+#  - "MIPv4 synchronized (late reply)": Phase II.  Two radios as the dual-radio row, but had
+#    holds its deregistration reply for 2 s (had-late.yaml, drr_delay: a test knob standing in
+#    for a slow old path): after the registration via the new cell the row sends mnd a
+#    link-going-down notice for the old radio, mnd sends the FBU to the old fad, which forwards
+#    to the new care-of address and answers the FBAck through the new fad; the old radio is
+#    detached once the FBAck is in (fback_rx).
 #  - "MIPv4 plain RFC 5944": the single-radio move with synchronization off in had and mnd
 #    (break before make: what was tunnelled to the old care-of address is lost; no FBU).
 # Variants are copies of the topology in the row's directory with another mnd/had config mounted.
@@ -80,6 +87,34 @@ mip4_netlab() {
   MIP4_CUR=$to
 }
 
+# mip4_netlab_late ARGS: as mip4_netlab for the late-reply row: attach the radio of CELL, wait
+# for the registration through it (handoffs grows), send the link-going-down notice for the
+# old radio, wait for the FBAck (fback_rx grows), detach the old cell.  At most 5 s per wait.
+mip4_netlab_late() {
+  local a=("$@") i move=-1 to="" ho0 fb0 v
+  for i in "${!a[@]}"; do [ "${a[$i]}" = move ] && move=$i; [ "${a[$i]}" = --to ] && to=${a[$((i + 1))]}; done
+  if [ "$move" -lt 0 ]; then
+    if [ "$BASH_SUBSHELL" -gt 0 ]; then exec "$MIP4_NETLAB" "$@"; fi
+    "$MIP4_NETLAB" "$@"
+    return
+  fi
+  [ "$to" != "$MIP4_CUR" ] || return 0
+  ho0=$(mip4_ctl mn mip4 | jq '.counters.handoffs') && fb0=$(mip4_ctl mn mip4 | jq '.counters.fback_rx') || return 1
+  "$MIP4_NETLAB" -p "$DEMO_CUR_PROJECT" attach mn "$to" >/dev/null || return 1
+  for ((i = 0; i < 50; i++)); do
+    v=$(mip4_ctl mn mip4 | jq '.counters.handoffs') && [ "$v" -gt "$ho0" ] && break
+    sleep 0.1
+  done
+  mip4_ctl mn l2-notice event=link-going-down in_ms=0 >/dev/null || demo_log "l2-notice refused"
+  for ((i = 0; i < 50; i++)); do
+    v=$(mip4_ctl mn mip4 | jq '.counters.fback_rx') && [ "$v" -gt "$fb0" ] && break
+    sleep 0.1
+  done
+  [ "${v:-0}" -gt "$fb0" ] || demo_log "no FBAck within 5 s; detaching anyway"
+  "$MIP4_NETLAB" -p "$DEMO_CUR_PROJECT" detach mn "$MIP4_CUR" >/dev/null || return 1
+  MIP4_CUR=$to
+}
+
 # mip4_counters: adds mnd's and had's handoff counters to the row.
 mip4_counters() {
   local m h f1 f2
@@ -93,18 +128,22 @@ mip4_counters() {
       fback_rx: ($m.counters.fback_rx // null), drr_sent: ($h.drr_sent // null),
       fa_fbu_accepted: (($f1.fbu_accepted // 0) + ($f2.fbu_accepted // 0)),
       fa_forwarded: (($f1.dp_forwarded // 0) + ($f2.dp_forwarded // 0)),
-      fa_drop_no_visitor: (($f1.dp_drop_no_visitor // 0) + ($f2.dp_drop_no_visitor // 0))}' \
+      fa_drop_no_visitor: (($f1.dp_drop_no_visitor // 0) + ($f2.dp_drop_no_visitor // 0)),
+      fa_anticipated: (($f1.anticipated // 0) + ($f2.anticipated // 0) + ($f1.forwarding_returned // 0) + ($f2.forwarding_returned // 0)),
+      fa_held: (($f1.dp_held // 0) + ($f2.dp_held // 0)),
+      fa_fback_relayed: (($f1.fback_relayed // 0) + ($f2.fback_relayed // 0))}' \
     "$DEMO_ROW_DIR/row.json" >"$DEMO_ROW_DIR/row.json.tmp" && mv "$DEMO_ROW_DIR/row.json.tmp" "$DEMO_ROW_DIR/row.json"
 }
 
-# mip4_dual MND HAD NOTE: a dual-radio row.
+# mip4_dual MND HAD NOTE [MOVER]: a dual-radio row (MOVER: the netlab stand-in, default
+# mip4_netlab).
 mip4_dual() {
   local topo MIP4_NETLAB=$NETLAB
   topo=$(mip4_variant "$1" "$2") || return 1
   demo_up "$topo" || return 1
   mip4_wait_registered || return 1
   MIP4_CUR=cell1
-  local NETLAB=mip4_netlab
+  local NETLAB=${4:-mip4_netlab}
   demo_measure --mobile mn --cn cn --mobile-addr $MIP4_HOME --cn-addr $MIP4_CN \
     --cells "cell1 cell2" --note "$3" || return 1
   mip4_counters
@@ -123,13 +162,17 @@ mip4_single() {
     --cells "cell1 cell2" --notice "$MIP4_NOTICE_MS" --note "$3" || return 1
   mip4_counters
 }
-MIP4_NOTICE_MS=20   # the radio's warning before a single-radio move
+MIP4_NOTICE_MS=50   # the radio's warning before a single-radio move (the old fad must have the FBU before the switch)
 tour_mip4_single() {
   mip4_single mnd-single.yaml had.yaml "one radio: FBU to the old FA on the link-going-down notice (${MIP4_NOTICE_MS} ms before the move)"
 }
 tour_mip4_plain() {
   mip4_single mnd-plain.yaml had-plain.yaml "one radio, no synchronization: break before make, no FBU"
 }
+tour_mip4_late() {
+  mip4_dual mnd.yaml had-late.yaml "two radios, deregistration reply 2 s late (drr_delay): FBU to the old FA on the link-going-down notice" mip4_netlab_late
+}
 demo_row "MIPv4 synchronized (dual radio)" tour_mip4_dual
 demo_row "MIPv4 synchronized (single radio)" tour_mip4_single
+demo_row "MIPv4 synchronized (late reply)" tour_mip4_late
 demo_row "MIPv4 plain RFC 5944" tour_mip4_plain

@@ -11,7 +11,8 @@
  *   during a synchronized handoff, the old path still draining behind it.
  *
  * Pure data structures: no sockets, no clock reads (`now` is passed in, milliseconds on the
- * caller's clock), no logging.  Not thread-safe.  Errors: 0 or a negative errno-style code. */
+ * caller's clock), no logging; binding_json / binding_path_json render them for the control
+ * commands.  Not thread-safe.  Errors: 0 or a negative errno-style code. */
 #ifndef ROAM_BINDING_H
 #define ROAM_BINDING_H
 #include <stddef.h>
@@ -161,5 +162,15 @@ size_t binding_count(const struct binding_cache *c);
 /* Calls cb for each binding; cb may remove the current one (table_foreach rules). */
 typedef int (*binding_walk_cb)(struct binding *b, void *arg);
 int binding_foreach(struct binding_cache *c, binding_walk_cb cb, void *arg);
+
+/* ---- JSON for the control commands (the "bindings" answers of had, cnd) -------------------- */
+
+struct json_writer;
+
+/* The members every binding has, into an open object: "home", "care_of", "remaining" (s at now),
+ * "lifetime", "moves", "last_id" (16 hex digits).  The daemon adds its own after them. */
+void binding_json(struct json_writer *w, const struct binding *b, uint64_t now);
+/* One path as member key: {"care_of", "queued", "enq", "deq", "enq_ctrl", "drop_full"}. */
+void binding_path_json(struct json_writer *w, const char *key, const struct binding_path *p);
 
 #endif

@@ -90,6 +90,10 @@ int roam_raw_mcast_leave(struct roam_raw *r, const struct roam_ipaddr *group, co
 int roam_raw_mcast_if(struct roam_raw *r, const char *ifname);
 int roam_raw_mcast_loop(struct roam_raw *r, int on);
 
+/* Reads and delivers (recv_cb) what the socket holds now, as when it becomes readable: a
+ * caller that must not handle a message from another socket before the datagrams that arrived
+ * ahead of it calls this first.  -EINVAL when closing. */
+int roam_raw_drain(struct roam_raw *r);
 int roam_raw_recv_stop(struct roam_raw *r);
 int roam_raw_recv_start(struct roam_raw *r);
 int roam_raw_fd(const struct roam_raw *r);

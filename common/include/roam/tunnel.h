@@ -75,6 +75,10 @@ int roam_tunnel_route(struct roam_tunnel *t, const struct roam_ipaddr *addr, int
 		      int proxy_ifindex, int add);
 /* Starts the one-shot retry timer (ms) unless it is already pending or the tunnel is closed. */
 void roam_tunnel_retry_later(struct roam_tunnel *t, unsigned ms);
+/* Hands what the raw IP-in-IP socket holds now to tunnel_recv (roam_raw_drain): a foreign
+ * agent calls it before a deregistration reply read from its UDP socket, so that the data the
+ * home agent tunnelled before that reply is queued before it.  No-op when not open. */
+void roam_tunnel_rx_now(struct roam_tunnel *t);
 
 /* Encapsulates inner (a valid IPv4 datagram) IP-in-IP as p says into buf (cap bytes), *out_len
  * the outer length; p->id is the caller's counter (not advanced here).  -EMSGSIZE (does not fit

@@ -1,6 +1,7 @@
 /* Binding cache and per-path FIFO (roam/binding.h) on a fake clock: the ordering the
  * synchronized handoff relies on (a control message queued behind data leaves after it),
- * bounds, drain/flush/move, the three move modes, and expiry by lifetime. */
+ * bounds, drain/flush/move, the three move modes, expiry by lifetime, and the JSON of the
+ * control commands. */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -8,6 +9,8 @@
 #include <string.h>
 
 #include "roam/binding.h"
+#include "roam/buf.h"
+#include "roam/json.h"
 
 /* Items are tagged by their first byte. */
 static int push(struct bfifo *f, enum bfifo_kind kind, uint8_t tag, uint64_t now)
@@ -302,5 +305,40 @@ Test(binding, foreach_and_ipv6_keys)
 	/* expired without a callback: freed by the cache */
 	cr_assert_eq(binding_expire(&c, 60000), 2);
 	cr_assert_eq(binding_count(&c), 0);
+	binding_cache_destroy(&c);
+}
+
+/* The members the "bindings" control commands of had and cnd share (binding_json,
+ * binding_path_json), byte for byte. */
+Test(binding, json_members_and_paths)
+{
+	struct binding_cache c;
+	struct binding *b;
+	struct roam_ipaddr home = v4("10.1.0.5"), coa1 = v4("192.0.2.10"), coa2 = v4("192.0.2.30");
+	struct wbuf out;
+	struct json_writer w;
+
+	cr_assert_eq(binding_cache_init(&c, 8, 0, NULL, NULL), 0);
+	cr_assert_eq(binding_update(&c, &home, &coa1, 300, 0, BINDING_MOVE_SYNC, &b), 0);
+	push(&b->cur.fifo, BFIFO_DATA, 1, 1);
+	push(&b->cur.fifo, BFIFO_CTRL, 2, 2);
+	cr_assert_eq(binding_update(&c, &home, &coa2, 300, 1000, BINDING_MOVE_SYNC, &b), 0);
+	push(&b->cur.fifo, BFIFO_DATA, 3, 1000);
+	b->last_id = 0x0123456789abcdefull;
+	wbuf_init(&out);
+	json_writer_init(&w, &out);
+	json_obj_begin(&w);
+	binding_json(&w, b, 11500);
+	binding_path_json(&w, "current", &b->cur);
+	binding_path_json(&w, "old", &b->old);
+	json_obj_end(&w);
+	cr_assert_str_eq(wbuf_str(&out),
+			 "{\"home\":\"10.1.0.5\",\"care_of\":\"192.0.2.30\",\"remaining\":289,"
+			 "\"lifetime\":300,\"moves\":1,\"last_id\":\"0123456789abcdef\","
+			 "\"current\":{\"care_of\":\"192.0.2.30\",\"queued\":1,\"enq\":1,\"deq\":0,"
+			 "\"enq_ctrl\":0,\"drop_full\":0},"
+			 "\"old\":{\"care_of\":\"192.0.2.10\",\"queued\":2,\"enq\":2,\"deq\":0,"
+			 "\"enq_ctrl\":1,\"drop_full\":0}}");
+	wbuf_free(&out);
 	binding_cache_destroy(&c);
 }

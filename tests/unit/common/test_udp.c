@@ -303,6 +303,35 @@ Test(udp, close_inside_callback)
 	netns_drain(&loop);
 }
 
+Test(udp, recv_stop_pauses_recv_start_resumes)
+{
+	netns_enter();
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct rx rr = {.want = 3}, rs = {.want = 1000};
+	struct roam_udp *r = open_ep(&loop, "127.0.0.1:0", &rr, 0, 0, 0);
+	struct roam_udp *s = open_ep(&loop, "127.0.0.1:0", &rs, 0, 0, 0);
+	struct roam_sockaddr to = local_of(r, "127.0.0.1");
+	cr_assert_eq(roam_udp_recv_stop(r), 0);
+	cr_assert_eq(roam_udp_recv_stop(r), 0); /* already stopped: no-op */
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(roam_udp_send(s, &to, "abc", 3), 0);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	cr_assert_eq(rr.count, 0, "delivered while stopped");
+	cr_assert_eq(roam_udp_recv_start(r), 0);
+	cr_assert_eq(roam_udp_recv_start(r), 0); /* already started: no-op */
+	cr_assert(netns_run_until(&loop, &rr.done, 5000));
+	cr_assert_eq(rr.count, 3); /* what queued up meanwhile */
+	cr_assert_eq(roam_udp_stats(r)->rx_packets, 3);
+	roam_udp_close(r, on_close);
+	/* closing (until the close callback): neither pauses nor resumes */
+	cr_assert_eq(roam_udp_recv_start(r), -EBADF);
+	cr_assert_eq(roam_udp_recv_stop(r), -EBADF);
+	roam_udp_close(s, NULL);
+	netns_drain(&loop);
+	cr_assert_eq(rr.closed, 1);
+}
+
 static void on_tun_rx(struct roam_tun *t, const uint8_t *p, size_t n, void *arg)
 {
 	(void)t, (void)p, (void)n, (void)arg;

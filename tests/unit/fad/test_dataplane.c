@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../../../fa/fad.h"
+#include "roam/clock.h"
 #include "roam/ip.h"
 
 #define MNHA "00112233445566778899aabbccddeeff"
@@ -449,14 +450,15 @@ Test(fad_dp, forwarding_after_fbu_until_expiry)
 	in_cell(b, n, now0 + 4000);
 	cr_assert_eq(v->state, FAD_V_FORWARDING);
 	cr_assert_eq(routes_removed, 1, "no delivery on the cell any more");
-	/* The queued data went first (re-tunnelled), then the FBAck to the new care-of address. */
+	/* The FBAck to the new care-of address first (the new FA learns from it that the mobile
+	 * is coming), then the queued data, re-tunnelled. */
 	cr_assert_eq(nev, 3);
-	for (int i = 0; i < 2; i++) {
+	cr_assert_eq(evs[0].kind, EV_UDP);
+	for (int i = 1; i < 3; i++) {
 		struct rbuf in = xmit_inner(i, COA0, NCOA);
-		cr_assert_eq(tag_of(in.p, rbuf_left(&in)), i + 1);
+		cr_assert_eq(tag_of(in.p, rbuf_left(&in)), i);
 		cr_assert_eq(in.p[8], 59, "inner TTL decremented: forwarded");
 	}
-	cr_assert_eq(evs[2].kind, EV_UDP);
 	/* Still arriving from the home agent: re-tunnelled. */
 	data_in(3);
 	cr_assert_eq(nev, 4);
@@ -610,4 +612,184 @@ Test(fad_dp, previous_fa_of_a_relayed_fbu_is_accepted)
 	tunnel_in("198.51.100.77", COA0, HOME, 2);
 	cr_assert_eq(nev, 1);
 	cr_assert_eq(delivered_tag(0), 2);
+}
+
+/* ---- Phase III at the new FA: the mobile announced by the previous FA's FBAck ---- */
+
+#define PREV "198.51.100.77" /* the previous FA */
+
+/* The previous FA's FBAck (accepted, forwarding for life s) for HOME, MN-PAR under key k,
+ * sent from src to our care-of address. */
+static void fback_in(const char *src, const struct roam_key *k, uint8_t code, uint16_t life,
+		     uint64_t at)
+{
+	uint8_t b[512];
+	struct mip4_msg m;
+	struct wbuf w;
+	memset(&m, 0, sizeof(m));
+	m.type = MIP4_MSG_FBACK;
+	m.code = code;
+	m.lifetime = life;
+	m.home = a4(HOME);
+	m.ha = a4(PREV);
+	m.id = id_at(at);
+	m.has_id = 1;
+	wbuf_init_fixed(&w, b, sizeof(b));
+	cr_assert_eq(mip4_msg_encode(&w, &m), 0);
+	cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_MN_PAR, 4000, k), 0);
+	struct roam_sockaddr s = sa(src);
+	fad_input(&f, b, w.len, &s, 99, now0 + at, ntp0 + (at / 1000 << 32));
+}
+
+static int udp_type(int i)
+{
+	cr_assert_eq(evs[i].kind, EV_UDP, "event %d is %d", i, evs[i].kind);
+	return evs[i].data[0];
+}
+
+Test(fad_dp, fback_announces_the_mobile_everything_held_until_it_registers)
+{
+	fback_in(PREV ":434", &kmnfa, 0, 5, 0);
+	struct fad_visitor *v = fad_visitor_find(&f, a4(HOME));
+	cr_assert_not_null(v, "the FBAck created the visitor");
+	cr_assert(v->anticipated);
+	cr_assert_eq(v->state, FAD_V_PENDING);
+	cr_assert_eq(f.stats.anticipated, 1);
+	cr_assert_eq(nev, 0, "the mobile is not here yet: the FBAck is held too");
+	/* The previous FA forwards (accepted from it although any_tunnel_source is off). */
+	for (uint8_t i = 1; i <= 3; i++)
+		tunnel_in(PREV, COA0, HOME, i);
+	cr_assert_eq(nev, 0);
+	cr_assert_eq(f.stats.dp_held, 3);
+	/* The mobile sends upstream before its request (to its old router's MAC): held. */
+	uint8_t p[256];
+	size_t n = mk_inner(p, sizeof(p), HOME, CN, 50, 64);
+	fad_dp_from_cell_other(&f, 0, p, n, now0 + 10);
+	cr_assert_eq(f.stats.dp_up_held, 1);
+	cr_assert_eq(nev, 0);
+	/* Its request arrives on the cell: relayed, and the FBAck goes to it; data still held. */
+	uint64_t id = request(0, 20);
+	cr_assert_not(v->anticipated);
+	cr_assert_eq(f.stats.anticipated_arrived, 1);
+	cr_assert_eq(nev, 2);
+	cr_assert_eq(udp_type(0), MIP4_MSG_REG_REQUEST);
+	cr_assert_eq(udp_type(1), MIP4_MSG_FBACK);
+	cr_assert_eq(routes_added, 0);
+	tunnel_in(HA, COA0, HOME, 4); /* the home agent already tunnels here */
+	/* More upstream, now through us (pending on this cell): held. */
+	fad_dp_from_cell(&f, 0, p, n);
+	cr_assert_eq(f.stats.dp_up_held, 2);
+	cr_assert_eq(nev, 2);
+	/* The reply: upstream sent, the held data in order, then the reply. */
+	nev = 0;
+	reply(0, 300, id, 80);
+	cr_assert_eq(v->state, FAD_V_REGISTERED);
+	cr_assert_eq(f.stats.dp_up_released, 2);
+	cr_assert_eq(nev, 2 + 4 + 1);
+	cr_assert_eq(evs[0].kind, EV_DELIVER);
+	cr_assert_eq(tag_of(evs[0].data, evs[0].len), 50, "upstream first");
+	cr_assert_eq(evs[1].kind, EV_DELIVER);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(delivered_tag(2 + i), i + 1, "held downstream in order");
+	cr_assert_eq(udp_type(6), MIP4_MSG_REG_REPLY);
+	/* Shortly after, its frames to the old router's MAC are still taken; a stranger's never. */
+	fad_dp_from_cell_other(&f, 0, p, n, roam_mono_ms());
+	cr_assert_eq(nev, 8);
+	size_t n2 = mk_inner(p, sizeof(p), STRANGER, CN, 51, 64);
+	fad_dp_from_cell_other(&f, 0, p, n2, roam_mono_ms());
+	cr_assert_eq(nev, 8);
+	cr_assert_eq(f.stats.dp_drop_cell_stranger, 0, "another host's frame: not even counted");
+}
+
+Test(fad_dp, fback_forged_or_misdirected_creates_nothing)
+{
+	struct roam_key bad = kmnfa;
+	bad.bytes[0] ^= 1;
+	fback_in(PREV ":434", &bad, 0, 5, 0);            /* wrong MN-PAR key */
+	fback_in(STRANGER ":434", &kmnfa, 0, 5, 10);     /* not sent by the FA it names */
+	fback_in(PREV ":434", &kmnfa, MIP4_CODE_FA_PROHIBITED, 0, 20); /* a refusal */
+	cr_assert_null(fad_visitor_find(&f, a4(HOME)));
+	cr_assert_eq(f.stats.anticipated_refused, 3);
+	cr_assert_eq(f.stats.fback_unknown, 3);
+	tunnel_in(PREV, COA0, HOME, 1);
+	cr_assert_eq(f.stats.dp_drop_no_visitor, 1);
+	cr_assert_eq(nev, 0);
+}
+
+Test(fad_dp, announced_mobile_that_never_comes_expires)
+{
+	fback_in(PREV ":434", &kmnfa, 0, 5, 0);
+	tunnel_in(PREV, COA0, HOME, 1);
+	/* Held for the forwarding time the FBAck names, at least relay_timeout. */
+	uint64_t hold = f.conf.relay_timeout > 5000 ? f.conf.relay_timeout : 5000;
+	fad_store_expire(&f, now0 + hold - 1);
+	cr_assert_not_null(fad_visitor_find(&f, a4(HOME)));
+	fad_store_expire(&f, now0 + hold + 1);
+	cr_assert_null(fad_visitor_find(&f, a4(HOME)));
+	cr_assert_eq(f.stats.anticipated_expired, 1);
+	cr_assert_eq(nev, 0);
+}
+
+/* HOME registered on cell 0, then its FBU (at 100 ms) makes it a forwarding entry to ncoa; the
+ * event log is emptied. */
+static struct fad_visitor *registered_then_forwarding_to(const char *ncoa)
+{
+	register_home(0);
+	uint8_t b[512];
+	size_t n = mk_request(b, sizeof(b), MIP4_MSG_FBU, COA0, ncoa, 5, 0, id_at(100), 1);
+	in_cell(b, n, now0 + 100);
+	struct fad_visitor *v = fad_visitor_find(&f, a4(HOME));
+	cr_assert_eq(v->state, FAD_V_FORWARDING);
+	nev = 0;
+	return v;
+}
+
+Test(fad_dp, forwarding_ends_when_its_target_sends_the_mobile_back)
+{
+	/* A -> B -> A: we forward to NCOA after the FBU; the mobile then leaves NCOA's cell for
+	 * ours again and NCOA forwards to us.  That traffic must not go back to NCOA. */
+	struct fad_visitor *v = registered_then_forwarding_to(NCOA);
+	f.conf.dataplane.any_tunnel_source = true; /* NCOA is not a home agent of ours */
+	tunnel_in(NCOA, COA0, HOME, 1);
+	cr_assert_eq(f.stats.forwarding_returned, 1);
+	cr_assert_eq(v->state, FAD_V_PENDING);
+	cr_assert(v->anticipated);
+	cr_assert_eq(nev, 0, "held, not tunnelled back");
+	cr_assert_eq(f.stats.dp_forwarded, 0);
+	uint64_t id = request(0, 200);
+	reply(0, 300, id, 250);
+	cr_assert_eq(v->state, FAD_V_REGISTERED);
+	cr_assert_eq(f.stats.dp_delivered, 1);
+}
+
+Test(fad_dp, fback_from_the_fa_we_forward_to_ends_forwarding)
+{
+	struct fad_visitor *v = registered_then_forwarding_to(PREV);
+	/* The mobile's FBU at PREV names us: PREV's FBAck comes here. */
+	fback_in(PREV ":434", &kmnfa, 0, 5, 300);
+	cr_assert_eq(f.stats.forwarding_returned, 1);
+	cr_assert_eq(v->state, FAD_V_PENDING);
+	cr_assert(v->anticipated);
+	cr_assert_eq(nev, 0, "the FBAck waits for the mobile");
+}
+
+Test(fad_dp, upstream_still_routed_just_after_the_dereg_reply)
+{
+	/* The deregistration reply via us can beat the reply via the new FA: the mobile still
+	 * sends upstream through us for a moment, which is routed, not dropped. */
+	register_home(0);
+	struct fad_visitor *v = fad_visitor_find(&f, a4(HOME));
+	reply(0, 0, mip4_id_dereg(v->reg_id), 100);
+	cr_assert_null(fad_visitor_find(&f, a4(HOME)), "the visitor is gone");
+	nev = 0;
+	uint8_t p[256];
+	size_t n = mk_inner(p, sizeof(p), HOME, CN, 7, 64);
+	fad_dp_from_cell(&f, 0, p, n);
+	cr_assert_eq(nev, 1);
+	cr_assert_eq(evs[0].kind, EV_DELIVER);
+	cr_assert_eq(f.stats.dp_routed_departed, 1);
+	fad_dp_from_cell(&f, 1, p, n); /* not from the cell it left */
+	cr_assert_eq(nev, 1);
+	cr_assert_eq(f.stats.dp_drop_cell_stranger, 1);
+	cr_assert_eq(tag_of(evs[0].data, evs[0].len), 7);
 }

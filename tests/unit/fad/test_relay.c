@@ -785,7 +785,9 @@ Test(fad_relay, mobile_returns_to_forwarding_fa)
 	n = mk_request(b, sizeof(b), MIP4_MSG_REG_REQUEST, HOME, HA, COA1, 300, 0, id, &kmnfa, NULL);
 	in_cell(b, n, MN_SRC, 1, now0 + 2000);
 	cr_assert_eq(nsent, 1);
-	cr_assert_eq(v->state, FAD_V_FORWARDING, "forwarding until the reply");
+	cr_assert_eq(v->state, FAD_V_PENDING, "back on our cell: forwarding ends at once (no loop)");
+	cr_assert_eq(f.stats.forwarding_returned, 1);
+	cr_assert_not(v->anticipated, "its request is here: nothing waits for it");
 	n = mk_reply(b, sizeof(b), HOME, 0, 300, id, &kfaha);
 	in_net(b, n, HA ":434", now0 + 2050);
 	cr_assert_eq(nsent, 2);

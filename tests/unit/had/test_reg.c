@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../../../ha/had.h"
+#include "roam/clock.h"
 
 #define KEY1 "00112233445566778899aabbccddeeff"
 #define KEY2 "ffeeddccbbaa99887766554433221100"
@@ -644,4 +645,36 @@ Test(reg, sa_rebuild_keeps_replay_state_of_unchanged_sa)
 	cr_assert_eq(h.stats.drop_replay, 1);
 	/* bindings are untouched by a rebuild */
 	cr_assert_not_null(lookup("192.0.2.10"));
+}
+
+Test(reg, drr_delay_holds_the_dereg_reply_for_a_late_reply_test)
+{
+	/* drr_delay (a test knob): the deregistration reply waits at the head of the old path,
+	 * so that it reaches the mobile late (docs 8.2, Phase II). */
+	teardown();
+	char text[2048];
+	snprintf(text, sizeof(text), "%sdrr_delay: 80ms\n", conf_text);
+	uint64_t saved = now0;
+	now0 = roam_mono_ms(); /* the knob compares with the real clock */
+	uint64_t t = now0;
+	setup_text(text);
+	cr_assert_eq(h.conf.drr_delay, 80);
+	struct req r0 = { .home = "192.0.2.10", .coa = "198.51.100.7", .lifetime = 60 };
+	cr_assert_eq(feed(&r0, "198.51.100.7:434", t), 1);
+	nsent = 0;
+	struct req r = { .home = "192.0.2.10", .coa = "203.0.113.9", .lifetime = 60,
+			 .id = ntp0 + (1ULL << 32) };
+	cr_assert_eq(feed(&r, "203.0.113.9:434", t), 1, "only the reply: the DRR waits");
+	struct binding *b = lookup("192.0.2.10");
+	cr_assert_eq(bfifo_count(&b->old.fifo), 1);
+	cr_assert_eq(h.stats.drr_queued, 1);
+	cr_assert_eq(h.stats.drr_sent, 0);
+	usleep(100 * 1000);
+	had_drain_old(&h, b);
+	cr_assert_eq(nsent, 2);
+	cr_assert(dst_is(1, "198.51.100.7:434"));
+	cr_assert_eq(reply_at(1).lifetime, 0);
+	cr_assert_eq(h.stats.drr_sent, 1);
+	cr_assert_eq(b->old.coa.family, 0);
+	now0 = saved;
 }

@@ -454,3 +454,27 @@ Test(mnd_mip4, forged_fback_and_no_mnfa_no_fbu)
 	cr_assert_eq(sm.stats.fbu_tx, 0);
 	cr_assert_eq(nsent, 1);
 }
+
+Test(mnd_mip4, single_radio_next_move_before_the_drr_fbu_goes_to_the_current_fa)
+{
+	/* One radio, A -> B, and the notice of the move back B -> A comes before the DRR of the
+	 * first move: the FBU must go to B (the FA we are leaving), not to A (the old path). */
+	setup_sm(true, true);
+	sm.conf.nneigh = 2;
+	strcpy(sm.conf.neigh[1].network, "cell1");
+	sm.conf.neigh[1].fa = A("198.51.100.1");
+	uint64_t t = register_first();
+	cr_assert_eq(mip4_sm_l2_notice(&sm, 0, "link-going-down", "cell2", t + 100), 0);
+	adv(0, "198.51.100.2", 1, t + 300);
+	reply(0, 0, 300, sent[nsent - 1].m.id, t + 350);
+	cr_assert_eq(sm.stats.handoffs, 1);
+	cr_assert(sm.old.valid, "the first move's DRR has not come");
+	int n0 = nsent;
+	cr_assert_eq(mip4_sm_l2_notice(&sm, 0, "link-going-down", "cell1", t + 500), 0);
+	cr_assert_eq(nsent, n0 + 1);
+	cr_assert_eq(sent[n0].m.type, MIP4_MSG_FBU);
+	cr_assert_eq(sent[n0].dst.s_addr, A("198.51.100.2").s_addr, "to the FA we leave");
+	cr_assert_eq(sent[n0].m.ha.s_addr, A("198.51.100.2").s_addr);
+	cr_assert_eq(sent[n0].m.coa.s_addr, A("198.51.100.1").s_addr, "naming the next FA");
+	cr_assert_not(sm.old.valid, "the older path is given up");
+}
