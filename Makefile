@@ -121,4 +121,5 @@ clean:
 	rm -rf build
 
 .PHONY: all deps unit e2e check demo bench install deb fuzz clean
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (not under $(BUILD)/pkg: make deb's tree there has its own build/ and an etc/init.d directory)
+-include $(shell find $(BUILD) -path $(BUILD)/pkg -prune -o -name '*.d' -type f -print 2>/dev/null)
