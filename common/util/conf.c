@@ -20,7 +20,7 @@
 #define CONF_STRING_MAX 4096
 #define CONF_HEX_MAX 1024
 #define CONF_LIST_MAX 1024
-#define CONF_SECRET_FILE_MAX 65536
+#define CONF_SECRET_FILE_MAX 65536 /* the least a secret file may hold */
 
 struct ctx {
 	const char *file;
@@ -660,8 +660,8 @@ static char *join_path(const char *dir, const char *p)
 }
 
 /* Reads a secret file into a malloc'd NUL-terminated buffer, one trailing newline stripped. */
-static void load_secret_file(struct ctx *c, const struct ynode *n, const char *ref, char **out,
-                             size_t *outlen)
+static void load_secret_file(struct ctx *c, const struct ynode *n, const char *ref, size_t max,
+                             char **out, size_t *outlen)
 {
 	*out = NULL;
 	if (ref[0] == '\0') {
@@ -676,7 +676,7 @@ static void load_secret_file(struct ctx *c, const struct ynode *n, const char *r
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	char *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, cap = 0;
 	if (fd < 0) {
 		cerr(c, n, "cannot read secret file '%s': %s", path, strerror(errno));
 		goto out;
@@ -694,17 +694,19 @@ static void load_secret_file(struct ctx *c, const struct ynode *n, const char *r
 		           "chmod 600 it)", path, (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
-	if (st.st_size > CONF_SECRET_FILE_MAX) {
-		cerr(c, n, "secret file '%s' is too large (max %d bytes)", path, CONF_SECRET_FILE_MAX);
+	if ((uint64_t)st.st_size > max) {
+		cerr(c, n, "secret file '%s' is too large (max %zu bytes)", path, max);
 		goto out;
 	}
-	buf = malloc(CONF_SECRET_FILE_MAX + 1);
+	/* sized by the file (a credentials file may be large), one byte more to see it grow */
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap + 1);
 	if (buf == NULL) {
 		oom(c);
 		goto out;
 	}
 	for (;;) {
-		ssize_t r = read(fd, buf + len, CONF_SECRET_FILE_MAX + 1 - len);
+		ssize_t r = read(fd, buf + len, cap - len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -714,9 +716,8 @@ static void load_secret_file(struct ctx *c, const struct ynode *n, const char *r
 		if (r == 0)
 			break;
 		len += (size_t)r;
-		if (len > CONF_SECRET_FILE_MAX) {
-			cerr(c, n, "secret file '%s' is too large (max %d bytes)", path,
-			     CONF_SECRET_FILE_MAX);
+		if (len >= cap) {
+			cerr(c, n, "secret file '%s' changed while being read", path);
 			goto fail;
 		}
 	}
@@ -735,7 +736,7 @@ static void load_secret_file(struct ctx *c, const struct ynode *n, const char *r
 	buf = NULL;
 	goto out;
 fail:
-	explicit_bzero(buf, CONF_SECRET_FILE_MAX + 1);
+	explicit_bzero(buf, cap + 1);
 	free(buf);
 	buf = NULL;
 out:
@@ -770,7 +771,10 @@ static void load_bytes(struct ctx *c, const struct conf_field *f, const struct y
 	char *text;
 	size_t tlen;
 	if (strncmp(s, "file:", 5) == 0) {
-		load_secret_file(c, n, s + 5, &text, &tlen);
+		/* the field's own bound (hex: two digits a byte, and a newline), at least 64 KiB */
+		size_t max = f->umax ? (size_t)f->umax * ((f->flags & CONF_F_HEX) ? 2 : 1) + 2 : 0;
+		load_secret_file(c, n, s + 5, max > CONF_SECRET_FILE_MAX ? max : CONF_SECRET_FILE_MAX,
+				 &text, &tlen);
 		if (text == NULL)
 			return;
 	} else {

@@ -595,6 +595,50 @@ Test(conf, secret_files)
 	rm_dir(dir);
 }
 
+/* A secret file may hold what its field allows (a credentials file of many users), at least
+ * 64 KiB, and no more. */
+struct bigcfg {
+	struct conf_bytes big;
+	struct conf_bytes small;
+};
+static const struct conf_field big_fields[] = {
+	CONF_SECRET("big", struct bigcfg, big, .umax = 1u << 20),
+	CONF_SECRET("small", struct bigcfg, small),
+};
+static const struct conf_schema big_schema = CONF_SCHEMA(struct bigcfg, big_fields);
+
+Test(conf, secret_file_size_follows_the_field)
+{
+	char dir[] = "/tmp/roam-test-conf-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	size_t n = 200000;
+	char *text = malloc(n + 1);
+	cr_assert_not_null(text);
+	memset(text, 'a', n);
+	text[n] = 0;
+	write_file(dir, "big", text, 0600);
+	write_file(dir, "ok.yaml", "big: file:big\nsmall: x\n", 0644);
+	write_file(dir, "bad.yaml", "big: x\nsmall: file:big\n", 0644);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/ok.yaml", dir);
+	struct conf_errors e = { 0 };
+	struct bigcfg c;
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(conf_load(path, &big_schema, &c, &e), 0);
+	cr_assert_eq(c.big.len, n);
+	cr_assert_eq(c.big.data[n - 1], 'a');
+	conf_free(&big_schema, &c);
+
+	snprintf(path, sizeof(path), "%s/bad.yaml", dir);
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(conf_load(path, &big_schema, &c, &e), -EINVAL);
+	cr_assert_eq(e.count, 1);
+	cr_assert(strstr(e.v[0].text, "is too large (max 65536 bytes)") != NULL, "%s", e.v[0].text);
+	conf_errors_free(&e);
+	free(text);
+	rm_dir(dir);
+}
+
 /* ---- schema bugs ---- */
 
 struct small {
