@@ -46,17 +46,8 @@ static void sip_stop(void *d, void *state)
 static int sip_reload(void *d, void *state, const void *oldv, char *err, size_t errlen)
 {
 	const struct cnd *c = d;
-	const struct cnd_conf *old = oldv;
 	(void)state;
-	if (strcmp(c->conf.sip.aor, old->sip.aor) != 0 ||
-	    c->conf.sip.local_port != old->sip.local_port) {
-		snprintf(err, errlen, "sip: aor and local_port changes need a restart");
-		return -EINVAL;
-	}
-	/* the running agent keeps its servers, credentials and media ports */
-	log_info("reload: sip section changes other than media.rate and auto_call take effect at "
-		 "the next restart");
-	return 0;
+	return sip_agent_reload(&c->conf.sip, &((const struct cnd_conf *)oldv)->sip, err, errlen);
 }
 
 static void sip_status(void *d, void *state, struct json_writer *w)
@@ -66,59 +57,12 @@ static void sip_status(void *d, void *state, struct json_writer *w)
 	sip_agent_status(s->agent, w);
 }
 
-static int cmd_sip(void *arg, const struct json_value *args, struct json_writer *w, char *err,
-		   size_t errlen)
-{
-	struct cnd_sip *s = arg;
-	(void)args, (void)err, (void)errlen;
-	json_obj_begin(w);
-	sip_agent_status(s->agent, w);
-	json_obj_end(w);
-	return 0;
-}
-
-static int cmd_call(void *arg, const struct json_value *args, struct json_writer *w, char *err,
-		    size_t errlen)
-{
-	struct cnd_sip *s = arg;
-	const char *uri;
-	int r;
-	if ((r = ctl_arg_str(args, "uri", NULL, &uri, err, errlen)) < 0)
-		return r;
-	if ((r = sip_agent_call(s->agent, uri, err, errlen)) < 0)
-		return r;
-	json_obj_begin(w);
-	json_kv_int(w, "call", r);
-	json_obj_end(w);
-	return 0;
-}
-
-static int cmd_hangup(void *arg, const struct json_value *args, struct json_writer *w,
-		      char *err, size_t errlen)
-{
-	struct cnd_sip *s = arg;
-	int64_t id;
-	int r;
-	if ((r = ctl_arg_int_req(args, "call", 1, UINT32_MAX, &id, err, errlen)) < 0)
-		return r;
-	if ((r = sip_agent_hangup(s->agent, (unsigned)id, err, errlen)) < 0)
-		return r;
-	json_obj_begin(w);
-	json_kv_int(w, "call", id);
-	json_obj_end(w);
-	return 0;
-}
-
+/* "sip", "sip-call", "sip-hangup" */
 static int sip_ctl_register(void *d, void *state, struct roam_ctl *ctl)
 {
 	(void)d;
-	int r;
-	if ((r = ctl_register(ctl, "sip", "SIP agent: registrations, calls, media, counters",
-			      cmd_sip, state)) < 0 ||
-	    (r = ctl_register(ctl, "sip-call", "SIP: call {uri}", cmd_call, state)) < 0 ||
-	    (r = ctl_register(ctl, "sip-hangup", "SIP: hang up {call: id}", cmd_hangup, state)) < 0)
-		return r;
-	return 0;
+	struct cnd_sip *s = state;
+	return sip_agent_ctl_register(s->agent, ctl);
 }
 
 static void sip_free(void *d, void *state)

@@ -118,6 +118,16 @@ static void sip_natc_result(void *arg, const struct roam_ipaddr *old,
 		 roam_ipaddr_fmt(old, b1, sizeof(b1)));
 }
 
+/* after the agent's members in "sip" and the module status */
+static void sip_status_extra(void *arg, struct json_writer *w)
+{
+	struct mnd_sip *s = arg;
+	json_kv_uint(w, "address_changes", s->address_changes);
+	json_kv_bool(w, "natc_rewrite", s->pair_installed);
+	json_kv_uint(w, "natc_installed", s->natc_installed);
+	json_kv_uint(w, "natc_install_errors", s->natc_install_errors);
+}
+
 static int sip_start(struct mnd *m, void **state)
 {
 	struct mnd_sip *s = calloc(1, sizeof(*s));
@@ -125,7 +135,8 @@ static int sip_start(struct mnd *m, void **state)
 	if (!s)
 		return -ENOMEM;
 	s->m = m;
-	struct sip_agent_hooks h = { .natc_result = sip_natc_result, .arg = s };
+	struct sip_agent_hooks h = { .natc_result = sip_natc_result, .status = sip_status_extra,
+				     .arg = s };
 	if ((r = sip_agent_open(m->loop, &m->conf.sip, &h, &s->agent)) < 0) {
 		free(s);
 		return r;
@@ -156,16 +167,7 @@ static int sip_reload(struct mnd *m, void *state, const struct mnd_conf *old, ch
 		      size_t errlen)
 {
 	(void)state;
-	/* the agent borrows its config: a changed sip section waits for a restart */
-	if (strcmp(m->conf.sip.aor, old->sip.aor) != 0 ||
-	    m->conf.sip.local_port != old->sip.local_port) {
-		snprintf(err, errlen, "sip: aor and local_port changes need a restart");
-		return -EINVAL;
-	}
-	/* the running agent keeps its servers, credentials and media ports */
-	log_info("reload: sip section changes other than media.rate and auto_call take effect at "
-		 "the next restart");
-	return 0;
+	return sip_agent_reload(&m->conf.sip, &old->sip, err, errlen);
 }
 
 static void sip_free(struct mnd *m, void *state)
@@ -178,66 +180,15 @@ static void sip_status(struct mnd *m, void *state, struct json_writer *w)
 {
 	(void)m;
 	struct mnd_sip *s = state;
-	sip_agent_status(s->agent, w);
-	json_kv_uint(w, "address_changes", s->address_changes);
-	json_kv_bool(w, "natc_rewrite", s->pair_installed);
-	json_kv_uint(w, "natc_installed", s->natc_installed);
-	json_kv_uint(w, "natc_install_errors", s->natc_install_errors);
+	sip_agent_status(s->agent, w); /* with sip_status_extra's members */
 }
 
-static int cmd_sip(void *arg, const struct json_value *args, struct json_writer *w, char *err,
-		   size_t errlen)
-{
-	struct mnd_sip *s = arg;
-	(void)args, (void)err, (void)errlen;
-	json_obj_begin(w);
-	sip_status(s->m, s, w);
-	json_obj_end(w);
-	return 0;
-}
-
-static int cmd_call(void *arg, const struct json_value *args, struct json_writer *w, char *err,
-		    size_t errlen)
-{
-	struct mnd_sip *s = arg;
-	const char *uri;
-	int r;
-	if ((r = ctl_arg_str(args, "uri", NULL, &uri, err, errlen)) < 0)
-		return r;
-	if ((r = sip_agent_call(s->agent, uri, err, errlen)) < 0)
-		return r;
-	json_obj_begin(w);
-	json_kv_int(w, "call", r);
-	json_obj_end(w);
-	return 0;
-}
-
-static int cmd_hangup(void *arg, const struct json_value *args, struct json_writer *w,
-		      char *err, size_t errlen)
-{
-	struct mnd_sip *s = arg;
-	int64_t id;
-	int r;
-	if ((r = ctl_arg_int_req(args, "call", 1, UINT32_MAX, &id, err, errlen)) < 0)
-		return r;
-	if ((r = sip_agent_hangup(s->agent, (unsigned)id, err, errlen)) < 0)
-		return r;
-	json_obj_begin(w);
-	json_kv_int(w, "call", id);
-	json_obj_end(w);
-	return 0;
-}
-
+/* "sip", "sip-call", "sip-hangup" */
 static int sip_ctl_register(struct mnd *m, void *state, struct roam_ctl *ctl)
 {
 	(void)m;
-	int r;
-	if ((r = ctl_register(ctl, "sip", "SIP agent: registrations, calls, media, counters",
-			      cmd_sip, state)) < 0 ||
-	    (r = ctl_register(ctl, "sip-call", "SIP: call {uri}", cmd_call, state)) < 0 ||
-	    (r = ctl_register(ctl, "sip-hangup", "SIP: hang up {call: id}", cmd_hangup, state)) < 0)
-		return r;
-	return 0;
+	struct mnd_sip *s = state;
+	return sip_agent_ctl_register(s->agent, ctl);
 }
 
 const struct mnd_module mnd_sip_module = {

@@ -2,31 +2,15 @@
  * the digest secret and credentials; expiry of everything soft; the snapshot save.  Kept apart
  * from main.c so the unit tests drive the same code without sockets. */
 #include <errno.h>
-#include <stdarg.h>
 #include <string.h>
 
-#include <osipparser2/osip_parser.h>
-
 #include "sipd.h"
-
-static void osip_trace_quiet(const char *fi, int li, osip_trace_level_t level, const char *chfr,
-			     va_list ap)
-{
-	(void)fi;
-	(void)li;
-	(void)level;
-	(void)chfr;
-	(void)ap; /* libosip2's own messages: our drop path logs the outcome instead */
-}
 
 int sipd_core_init(struct sipd *s, uint64_t now)
 {
 	int r;
 	char err[256] = "";
-	parser_init();
-	osip_trace_initialize_func(END_TRACE_LEVEL, osip_trace_quiet);
-	for (int l = 0; l < END_TRACE_LEVEL; l++)
-		osip_trace_disable_level((osip_trace_level_t)l);
+	sip_parser_init(); /* libosip2's own messages silenced: our drop path logs the outcome */
 	if ((r = sipd_digest_init(&s->digest)) < 0)
 		return r;
 	if ((r = sipd_loc_init(&s->loc, now)) < 0)

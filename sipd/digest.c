@@ -1,5 +1,5 @@
 /* Digest authentication (RFC 3261 22.4 with RFC 2617's qop=auth; SHA-256 per RFC 8760):
- * the credentials store, stateless nonces, response computation.
+ * the credentials store, stateless nonces, the HA1 of a credential.
  *
  * Nonces carry their own issue time: hex(ts || rnd || mac), ts the 8-byte monotonic millisecond
  * time, rnd 8 random bytes (so clients challenged in the same millisecond never share a nonce),
@@ -7,7 +7,8 @@
  * nonce needs no state to be checked, expires after nonce_lifetime (then stale=true), and nonces
  * of another process are not accepted.  State is kept only for nonces a client has used
  * successfully: the nc values seen (roam/auth.h replay window), so that a replayed nc is refused;
- * that entry lives as long as the nonce is valid. */
+ * that entry lives as long as the nonce is valid.  The hashes themselves are libroam's
+ * (roam/sip_ua.h sip_digest_*), which the user agents of mnd and cnd compute with. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -221,61 +222,12 @@ fail:
 	return r;
 }
 
-/* ---- hashing ---- */
+/* ---- hashing: roam/sip_ua.h (sip_digest_*) ---- */
 
-int sipd_digest_hex(enum sipd_digest_alg alg, const char *text, size_t len, char out[65])
-{
-	uint8_t h[AUTH_SHA256_LEN];
-	int r;
-	if (alg == SIPD_ALG_SHA256) {
-		r = auth_sha256(text, len, h);
-		if (r == 0)
-			hex_encode(h, AUTH_SHA256_LEN, out);
-	} else {
-		r = auth_md5(text, len, h);
-		if (r == 0)
-			hex_encode(h, AUTH_MD5_LEN, out);
-	}
-	return r;
-}
-
-static int hash_joined(enum sipd_digest_alg alg, const char *const *parts, size_t n, char out[65])
-{
-	struct wbuf w;
-	wbuf_init(&w);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			wbuf_put_u8(&w, ':');
-		wbuf_put_bytes(&w, parts[i], strlen(parts[i]));
-	}
-	int r = w.err ? w.err : sipd_digest_hex(alg, (const char *)w.buf, w.len, out);
-	if (w.buf)
-		memset(w.buf, 0, w.cap);
-	wbuf_free(&w);
-	return r;
-}
-
-int sipd_digest_response(enum sipd_digest_alg alg, const char *ha1, const char *nonce,
-			 const char *nc, const char *cnonce, const char *qop, const char *method,
-			 const char *uri, char out[65])
-{
-	char ha2[65];
-	const char *a2[] = { method, uri };
-	int r = hash_joined(alg, a2, 2, ha2);
-	if (r < 0)
-		return r;
-	if (qop) {
-		const char *p[] = { ha1, nonce, nc, cnonce, qop, ha2 };
-		return hash_joined(alg, p, 6, out);
-	}
-	const char *p[] = { ha1, nonce, ha2 };
-	return hash_joined(alg, p, 3, out);
-}
-
-int sipd_cred_ha1(const struct sipd_cred *c, enum sipd_digest_alg alg, const char *realm,
+int sipd_cred_ha1(const struct sipd_cred *c, enum sip_digest_alg alg, const char *realm,
 		  char out[65])
 {
-	const char *stored = alg == SIPD_ALG_SHA256 ? c->ha1_sha256 : c->ha1_md5;
+	const char *stored = alg == SIP_DIGEST_SHA256 ? c->ha1_sha256 : c->ha1_md5;
 	if (*stored) {
 		memcpy(out, stored, strlen(stored) + 1);
 		return 0;
@@ -284,8 +236,7 @@ int sipd_cred_ha1(const struct sipd_cred *c, enum sipd_digest_alg alg, const cha
 		out[0] = 0;
 		return -ENOENT;
 	}
-	const char *p[] = { c->key, realm, c->password }; /* c->key starts with "user\0" */
-	return hash_joined(alg, p, 3, out);
+	return sip_digest_ha1(alg, c->key, realm, c->password, out); /* key: "user\0realm" */
 }
 
 /* ---- nonces ---- */

@@ -155,7 +155,7 @@ int sipd_challenge(struct sipd *s, struct sipd_req *r, bool stale)
 	/* One challenge per configured algorithm, in the configured order (RFC 8760 3: the
 	 * preferred one first; by default SHA-256, then MD5 for older clients). */
 	for (size_t i = 0; i < s->conf.ndigest_algorithms && n < 2; i++) {
-		bool sha = s->conf.digest_algorithms[i] == SIPD_ALG_SHA256;
+		bool sha = s->conf.digest_algorithms[i] == SIP_DIGEST_SHA256;
 		snprintf(h[n], sizeof(h[n]),
 			 "%s: Digest realm=\"%s\", nonce=\"%s\", algorithm=%s, "
 			 "qop=\"auth\"%s", r->proxy_auth ? "Proxy-Authenticate" : "WWW-Authenticate",

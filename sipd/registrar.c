@@ -86,12 +86,12 @@ int sipd_authenticate(struct sipd *s, struct sipd_req *r, const char **user)
 		sipd_respond(s, r, 400, "Bad Authorization Header", NULL);
 		return -EACCES;
 	}
-	enum sipd_digest_alg da = SIPD_ALG_MD5;
+	enum sip_digest_alg da = SIP_DIGEST_MD5;
 	bool offered = false;
 	if (!*alg || strcasecmp(alg, "MD5") == 0)
-		da = SIPD_ALG_MD5;
+		da = SIP_DIGEST_MD5;
 	else if (strcasecmp(alg, "SHA-256") == 0)
-		da = SIPD_ALG_SHA256;
+		da = SIP_DIGEST_SHA256;
 	for (size_t i = 0; i < s->conf.ndigest_algorithms; i++)
 		offered |= s->conf.digest_algorithms[i] == (int)da;
 	if ((*alg && strcasecmp(alg, "MD5") != 0 && strcasecmp(alg, "SHA-256") != 0) ||
@@ -133,8 +133,8 @@ int sipd_authenticate(struct sipd *s, struct sipd_req *r, const char **user)
 	}
 	for (char *p = response; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
-	if (sipd_digest_response(da, ha1, nonce, nc, cnonce, "auth", r->msg->sip_method, uri,
-				 expect) < 0 ||
+	if (sip_digest_response_ha1(da, ha1, nonce, nc, cnonce, "auth", r->msg->sip_method, uri,
+				    expect) < 0 ||
 	    strlen(expect) != strlen(response) || !auth_equal(expect, response, strlen(expect))) {
 		memset(ha1, 0, sizeof(ha1));
 		s->stats.auth_failed++;

@@ -6,9 +6,9 @@
  * sipd.yaml schema), transport.c (UDP and TCP listeners, TCP framing), message.c (one receive
  * path: checks, dispatch, responses, OPTIONS, 420/405/501), registrar.c (REGISTER, RFC 3261
  * 10.3; digest checks), location.c (the location service, its expiry and snapshots), digest.c
- * (credentials, stateless nonces, digest computation), txn.c (non-INVITE server transactions:
- * retransmitted requests get the same response), proxy.c (the stateful proxy of RFC 3261
- * section 16 with its INVITE and non-INVITE client and server transactions, section 17),
+ * (credentials, stateless nonces; the hashes are roam/sip_ua.h's), txn.c (non-INVITE server
+ * transactions: retransmitted requests get the same response), proxy.c (the stateful proxy of
+ * RFC 3261 section 16 with its INVITE and non-INVITE client and server transactions, section 17),
  * ctl.c (control commands), nat.c (the NAT continuity extension: X-Roam-Previous-Contact, claim
  * checks, rule planning, the translation pairs on the co-located router), peer.c (its
  * authenticated server-to-server notifications).  All state lives in one struct sipd, passed
@@ -28,6 +28,7 @@
 #include "roam/daemon.h"
 #include "roam/log.h"
 #include "roam/nft.h"
+#include "roam/sip_ua.h"
 #include "roam/snapshot.h"
 #include "roam/stats.h"
 #include "roam/table.h"
@@ -71,7 +72,7 @@ struct sipd_conf {
 	size_t ndomains;
 	char *realm;
 	bool authentication;
-	int *digest_algorithms;       /* enum sipd_digest_alg, in challenge order */
+	int *digest_algorithms;       /* enum sip_digest_alg, in challenge order */
 	size_t ndigest_algorithms;
 	struct conf_bytes credentials;/* the credentials file content */
 	uint32_t nonce_lifetime;      /* ms */
@@ -116,7 +117,7 @@ void sipd_conf_free(struct sipd_conf *c);
 
 /* ---- credentials and digest (digest.c) ---- */
 
-enum sipd_digest_alg { SIPD_ALG_MD5 = 0, SIPD_ALG_SHA256 = 1 };
+/* Algorithms are enum sip_digest_alg, the computation roam/sip_ua.h's sip_digest_*(). */
 
 struct sipd_cred {
 	struct table_node node;
@@ -160,14 +161,8 @@ void sipd_nonce_make(const struct sipd_digest *d, const char *realm, uint64_t no
 /* Checks a nonce: 0 valid and fresh; -ESTALE ours but older than lifetime_ms; -EBADMSG not ours. */
 int sipd_nonce_check(const struct sipd_digest *d, const char *realm, const char *nonce,
 		     uint64_t now, uint64_t lifetime_ms);
-/* Hex digest of the text under alg (MD5: 32 chars, SHA-256: 64) into out (65 bytes). */
-int sipd_digest_hex(enum sipd_digest_alg alg, const char *text, size_t len, char out[65]);
-/* The RFC 2617 / RFC 8760 response for qop=auth (qop NULL: RFC 2069 form) into out. */
-int sipd_digest_response(enum sipd_digest_alg alg, const char *ha1, const char *nonce,
-			 const char *nc, const char *cnonce, const char *qop, const char *method,
-			 const char *uri, char out[65]);
 /* HA1 of a credential for alg ("" when the credential has neither password nor HA1). */
-int sipd_cred_ha1(const struct sipd_cred *c, enum sipd_digest_alg alg, const char *realm,
+int sipd_cred_ha1(const struct sipd_cred *c, enum sip_digest_alg alg, const char *realm,
 		  char out[65]);
 
 /* ---- location service (location.c) ---- */

@@ -1,4 +1,5 @@
-/* SIP user agent core shared by mnd and cnd (docs/protocols/sip-mobility.md part 3): RFC 3261
+/* SIP user agent core shared by mnd and cnd (docs/protocols/sip-mobility.md part 3; sipd uses
+ * its digest functions and sip_parser_init): RFC 3261
  * registration with digest (MD5, SHA-256 per RFC 8760) and refresh, INVITE / 200 / ACK as
  * caller and callee, re-INVITE with a new Contact and SDP when the agent's address changes,
  * BYE, UDP transactions with the timers of RFC 3261 17; plus the media the agent owns: an
@@ -25,6 +26,7 @@
 
 #include "roam/addr.h"
 #include "roam/conf.h"
+#include "roam/ctl.h"
 #include "roam/json.h"
 
 /* RFC 3261 17.1.1.1 and table 4 */
@@ -69,8 +71,16 @@ enum sip_digest_alg { SIP_DIGEST_MD5 = 0, SIP_DIGEST_SHA256 = 1 };
 
 /* Lower-case hex of H(text) (32 or 64 digits + NUL).  Returns 0 or -EIO. */
 int sip_digest_hex(enum sip_digest_alg alg, const char *text, size_t len, char out[65]);
-/* The RFC 2617 / RFC 8760 request-digest: HA1 = H(user:realm:password), HA2 = H(method:uri),
- * with qop: H(HA1:nonce:nc:cnonce:qop:HA2), without (qop NULL): H(HA1:nonce:HA2). */
+/* HA1 = H(user:realm:password) as hex (RFC 2617 3.2.2.2).  Returns 0 or -EIO / -ENOMEM. */
+int sip_digest_ha1(enum sip_digest_alg alg, const char *user, const char *realm,
+		   const char *password, char out[65]);
+/* The request-digest from a hex HA1 (a registrar's stored one): HA2 = H(method:uri), with qop:
+ * H(HA1:nonce:nc:cnonce:qop:HA2), without (qop NULL, RFC 2069): H(HA1:nonce:HA2). */
+int sip_digest_response_ha1(enum sip_digest_alg alg, const char *ha1, const char *nonce,
+			    const char *nc, const char *cnonce, const char *qop,
+			    const char *method, const char *uri, char out[65]);
+/* The RFC 2617 / RFC 8760 request-digest of a client: sip_digest_ha1 then
+ * sip_digest_response_ha1 (HA1 wiped afterwards). */
 int sip_digest_response(enum sip_digest_alg alg, const char *user, const char *realm,
 			const char *password, const char *nonce, const char *nc,
 			const char *cnonce, const char *qop, const char *method, const char *uri,
@@ -267,6 +277,9 @@ struct sip_agent_hooks {
 	/* NAT continuity outcome (mnd installs or skips its rewrite); may be NULL. */
 	void (*natc_result)(void *arg, const struct roam_ipaddr *old,
 			    const struct roam_ipaddr *new_addr, enum sip_natc_result res);
+	/* Members the daemon adds after sip_agent_status's own (mnd's rewrite counters); may be
+	 * NULL. */
+	void (*status)(void *arg, struct json_writer *w);
 	void *arg;
 };
 
@@ -281,7 +294,21 @@ void sip_agent_set_address(struct sip_agent *a, const struct roam_ipaddr *addr);
 struct sip_ua *sip_agent_ua(struct sip_agent *a);
 int sip_agent_call(struct sip_agent *a, const char *uri, char *err, size_t errlen);
 int sip_agent_hangup(struct sip_agent *a, unsigned id, char *err, size_t errlen);
-/* Members "address", "registrations" [..], "calls" [.. with media stats], counters. */
+/* Members "aor", "address", "registrations" [..], "calls" [.. with media stats], "last_call",
+ * "counters", then the hooks' status members. */
 void sip_agent_status(struct sip_agent *a, struct json_writer *w);
+
+/* The glue a daemon's sip module shares (mnd, cnd; mnd(8) / cnd(8) CONTROL COMMANDS). */
+
+/* A reload with the new section c (old: the running one, both borrowed): -EINVAL with a message
+ * in err when the AOR or local_port changed or the section is gone (c->aor NULL: they need a
+ * restart); otherwise 0, logging that the other changes wait for the next restart (the running
+ * agent borrows its config). */
+int sip_agent_reload(const struct sip_agent_conf *c, const struct sip_agent_conf *old, char *err,
+		     size_t errlen);
+/* Registers the control commands "sip" (sip_agent_status as an object), "sip-call" {uri}
+ * (-> {"call": id}) and "sip-hangup" {call} on ctl; a is borrowed by ctl (close the agent only
+ * when the ctl no longer runs commands: at shutdown).  Errors as ctl_register. */
+int sip_agent_ctl_register(struct sip_agent *a, struct roam_ctl *ctl);
 
 #endif

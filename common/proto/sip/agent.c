@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "roam/clock.h"
+#include "roam/ctl.h"
 #include "roam/log.h"
 #include "roam/sip_ua.h"
 #include "roam/udp.h"
@@ -505,4 +506,77 @@ void sip_agent_status(struct sip_agent *a, struct json_writer *w)
 	json_kv_uint(w, "calls_ended", a->calls_ended);
 	json_kv_uint(w, "drop_sip_send", a->drop_sip_send);
 	json_obj_end(w);
+	if (a->hooks.status)
+		a->hooks.status(a->hooks.arg, w);
+}
+
+/* ---- what every daemon module around an agent does the same way ---- */
+
+int sip_agent_reload(const struct sip_agent_conf *c, const struct sip_agent_conf *old, char *err,
+		     size_t errlen)
+{
+	/* the agent borrows its config: a changed sip section waits for a restart */
+	if (!c->aor) { /* the section is gone: keep the running config (the caller restores it) */
+		snprintf(err, errlen, "sip: removing the sip section needs a restart");
+		return -EINVAL;
+	}
+	if (strcmp(c->aor, old->aor) != 0 || c->local_port != old->local_port) {
+		snprintf(err, errlen, "sip: aor and local_port changes need a restart");
+		return -EINVAL;
+	}
+	/* the running agent keeps its servers, credentials and media ports */
+	log_info("reload: sip section changes other than media.rate and auto_call take effect at "
+		 "the next restart");
+	return 0;
+}
+
+static int cmd_sip(void *arg, const struct json_value *args, struct json_writer *w, char *err,
+		   size_t errlen)
+{
+	(void)args, (void)err, (void)errlen;
+	json_obj_begin(w);
+	sip_agent_status(arg, w);
+	json_obj_end(w);
+	return 0;
+}
+
+static int cmd_call(void *arg, const struct json_value *args, struct json_writer *w, char *err,
+		    size_t errlen)
+{
+	const char *uri;
+	int r;
+	if ((r = ctl_arg_str(args, "uri", NULL, &uri, err, errlen)) < 0)
+		return r;
+	if ((r = sip_agent_call(arg, uri, err, errlen)) < 0)
+		return r;
+	json_obj_begin(w);
+	json_kv_int(w, "call", r);
+	json_obj_end(w);
+	return 0;
+}
+
+static int cmd_hangup(void *arg, const struct json_value *args, struct json_writer *w,
+		      char *err, size_t errlen)
+{
+	int64_t id;
+	int r;
+	if ((r = ctl_arg_int_req(args, "call", 1, UINT32_MAX, &id, err, errlen)) < 0)
+		return r;
+	if ((r = sip_agent_hangup(arg, (unsigned)id, err, errlen)) < 0)
+		return r;
+	json_obj_begin(w);
+	json_kv_int(w, "call", id);
+	json_obj_end(w);
+	return 0;
+}
+
+int sip_agent_ctl_register(struct sip_agent *a, struct roam_ctl *ctl)
+{
+	int r;
+	if ((r = ctl_register(ctl, "sip", "SIP agent: registrations, calls, media, counters",
+			      cmd_sip, a)) < 0 ||
+	    (r = ctl_register(ctl, "sip-call", "SIP: call {uri}", cmd_call, a)) < 0 ||
+	    (r = ctl_register(ctl, "sip-hangup", "SIP: hang up {call: id}", cmd_hangup, a)) < 0)
+		return r;
+	return 0;
 }

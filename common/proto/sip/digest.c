@@ -1,4 +1,5 @@
-/* Digest computation of a SIP client (RFC 3261 22.4, RFC 2617 qop=auth, RFC 8760 SHA-256). */
+/* Digest computation (RFC 3261 22.4, RFC 2617 qop=auth, RFC 8760 SHA-256): the client's
+ * response (the UA) and the server's check (sipd, from a stored or computed HA1). */
 #include <errno.h>
 #include <string.h>
 
@@ -39,24 +40,39 @@ static int hash_joined(enum sip_digest_alg alg, const char *const *p, size_t n, 
 	return r;
 }
 
+int sip_digest_ha1(enum sip_digest_alg alg, const char *user, const char *realm,
+		   const char *password, char out[65])
+{
+	const char *a1[] = { user, realm, password };
+	return hash_joined(alg, a1, 3, out);
+}
+
+int sip_digest_response_ha1(enum sip_digest_alg alg, const char *ha1, const char *nonce,
+			    const char *nc, const char *cnonce, const char *qop,
+			    const char *method, const char *uri, char out[65])
+{
+	char ha2[65];
+	const char *a2[] = { method, uri };
+	int r = hash_joined(alg, a2, 2, ha2);
+	if (r < 0)
+		return r;
+	if (qop) {
+		const char *p[] = { ha1, nonce, nc, cnonce, qop, ha2 };
+		return hash_joined(alg, p, 6, out);
+	}
+	const char *p[] = { ha1, nonce, ha2 };
+	return hash_joined(alg, p, 3, out);
+}
+
 int sip_digest_response(enum sip_digest_alg alg, const char *user, const char *realm,
 			const char *password, const char *nonce, const char *nc,
 			const char *cnonce, const char *qop, const char *method, const char *uri,
 			char out[65])
 {
-	char ha1[65], ha2[65];
-	const char *a1[] = { user, realm, password };
-	const char *a2[] = { method, uri };
-	int r;
-	if ((r = hash_joined(alg, a1, 3, ha1)) < 0 || (r = hash_joined(alg, a2, 2, ha2)) < 0)
-		return r;
-	if (qop) {
-		const char *p[] = { ha1, nonce, nc, cnonce, qop, ha2 };
-		r = hash_joined(alg, p, 6, out);
-	} else {
-		const char *p[] = { ha1, nonce, ha2 };
-		r = hash_joined(alg, p, 3, out);
-	}
+	char ha1[65];
+	int r = sip_digest_ha1(alg, user, realm, password, ha1);
+	if (r == 0)
+		r = sip_digest_response_ha1(alg, ha1, nonce, nc, cnonce, qop, method, uri, out);
 	memset(ha1, 0, sizeof(ha1));
 	return r;
 }

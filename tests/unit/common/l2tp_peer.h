@@ -125,6 +125,37 @@ static inline unsigned count(uint16_t type, unsigned from)
 	return n;
 }
 
+/* The peer's SCCRQ or SCCRP (type), in m (not fed yet): Protocol Version, Host Name host,
+ * Framing Capabilities, its Assigned Tunnel ID; no Challenge (add it to m). */
+static inline PEER_UNUSED void peer_scc(uint16_t type, const char *host, uint16_t assigned_tid)
+{
+	msg_init(type, 0);
+	m.avps = L2TP_AVP_BIT(L2TP_AVP_PROTOCOL_VERSION) | L2TP_AVP_BIT(L2TP_AVP_HOST_NAME) |
+		 L2TP_AVP_BIT(L2TP_AVP_FRAMING_CAP) | L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TUNNEL_ID);
+	m.proto_ver = 1;
+	l2tp_bytes_str(&m.host_name, host);
+	m.framing_cap = 3;
+	m.assigned_tunnel_id = assigned_tid;
+}
+
+/* The SCCRQ of a LAC peer, in m (not fed yet), as peer_scc. */
+static inline PEER_UNUSED void peer_sccrq(const char *host, uint16_t assigned_tid)
+{
+	peer_scc(L2TP_MSG_SCCRQ, host, assigned_tid);
+}
+
+/* The ICRQ of a LAC peer for its session lsid (Call Serial Number lsid) from the mobile min
+ * (Calling Number), in m (not fed yet). */
+static inline PEER_UNUSED void peer_icrq(uint16_t lsid, const char *min)
+{
+	msg_init(L2TP_MSG_ICRQ, 0);
+	m.avps = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID) | L2TP_AVP_BIT(L2TP_AVP_CALL_SERIAL) |
+		 L2TP_AVP_BIT(L2TP_AVP_CALLING_NUMBER);
+	m.assigned_session_id = lsid;
+	m.call_serial = lsid;
+	l2tp_bytes_str(&m.calling_number, min);
+}
+
 /* Acknowledges (with the next message fed) everything sent so far. */
 static inline void peer_ack_all(void)
 {

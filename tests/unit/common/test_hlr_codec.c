@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "roam/hlr.h"
+#include "vectors.h"
 
 #define TS 0xe8d4a51000000000ull
 
@@ -24,23 +25,6 @@ static struct roam_ipaddr ip(const char *s)
 	memset(&a, 0, sizeof(a));
 	cr_assert_eq(roam_ipaddr_parse(s, &a), 0, "parse %s", s);
 	return a;
-}
-
-static size_t unhex(const char *hex, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	for (const char *p = hex; *p;) {
-		if (*p == ' ' || *p == '\n') {
-			p++;
-			continue;
-		}
-		unsigned v;
-		cr_assert(sscanf(p, "%2x", &v) == 1, "bad hex at %s", p);
-		cr_assert(n < cap);
-		out[n++] = (uint8_t)v;
-		p += 2;
-	}
-	return n;
 }
 
 static struct roam_key test_key(void)

@@ -14,23 +14,7 @@
 
 #include "roam/auth.h"
 #include "roam/radius.h"
-
-static size_t unhex(const char *hex, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	for (const char *p = hex; *p;) {
-		if (*p == ' ' || *p == '\n') {
-			p++;
-			continue;
-		}
-		unsigned v;
-		cr_assert(sscanf(p, "%2x", &v) == 1, "bad hex at %s", p);
-		cr_assert(n < cap);
-		out[n++] = (uint8_t)v;
-		p += 2;
-	}
-	return n;
-}
+#include "vectors.h"
 
 #define SECRET "xyzzy5461"
 #define SLEN (sizeof(SECRET) - 1)

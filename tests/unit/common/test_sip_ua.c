@@ -3,12 +3,15 @@
  * timeout, INVITE as callee (2xx retransmitted until the ACK) and as caller (ACK along the
  * route set), re-INVITE with the new Contact and SDP after an address change, the NAT
  * continuity claim and its 420 fallback, BYE; malformed and truncated input never crashes.
- * Also the SDP and RTP codecs and the RTP receive statistics. */
+ * Also the SDP and RTP codecs and the RTP receive statistics, the digest computations, and the
+ * agent's module glue (reload check, control commands over a real control socket). */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <osipparser2/osip_parser.h>
 
@@ -629,6 +632,25 @@ Test(sip_digest, rfc2617_md5_vector)
 					 "00000001", "0a4f113b", "auth", "GET", "/dir/index.html", out),
 		     0);
 	cr_assert_str_eq(out, "6629fae49393a05397450978507c4ef1");
+	/* the same from the HA1 a registrar stores (sipd's check) */
+	char ha1[65];
+	cr_assert_eq(sip_digest_ha1(SIP_DIGEST_MD5, "Mufasa", "testrealm@host.com",
+				    "Circle Of Life", ha1), 0);
+	cr_assert_str_eq(ha1, "939e7578ed9e3c518a452acee763bce9");
+	cr_assert_eq(sip_digest_response_ha1(SIP_DIGEST_MD5, ha1,
+					     "dcd98b7102dd2f0e8b11d0f600bfb0c093", "00000001",
+					     "0a4f113b", "auth", "GET", "/dir/index.html", out), 0);
+	cr_assert_str_eq(out, "6629fae49393a05397450978507c4ef1");
+}
+
+Test(sip_digest, rfc2069_form_without_qop)
+{
+	/* RFC 2617 3.2.2.1 without qop: H(HA1:nonce:HA2) (hashlib) */
+	char out[65];
+	cr_assert_eq(sip_digest_response_ha1(SIP_DIGEST_MD5, "939e7578ed9e3c518a452acee763bce9",
+					     "dcd98b7102dd2f0e8b11d0f600bfb0c093", NULL, NULL, NULL,
+					     "GET", "/dir/index.html", out), 0);
+	cr_assert_str_eq(out, "670fd8c2df070c60b045671b8b24ff02");
 }
 
 Test(sip_digest, rfc7616_sha256_vector)
@@ -640,6 +662,18 @@ Test(sip_digest, rfc7616_sha256_vector)
 					 "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", "00000001",
 					 "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", "auth", "GET",
 					 "/dir/index.html", out), 0);
+	cr_assert_str_eq(out, "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1");
+	char ha1[65];
+	const char *a1 = "Mufasa:http-auth@example.org:Circle of Life";
+	cr_assert_eq(sip_digest_hex(SIP_DIGEST_SHA256, a1, strlen(a1), ha1), 0);
+	cr_assert_str_eq(ha1, "7987c64c30e25f1b74be53f966b49b90f2808aa92faf9a00262392d7b4794232");
+	cr_assert_eq(sip_digest_ha1(SIP_DIGEST_SHA256, "Mufasa", "http-auth@example.org",
+				    "Circle of Life", out), 0);
+	cr_assert_str_eq(out, ha1);
+	cr_assert_eq(sip_digest_response_ha1(SIP_DIGEST_SHA256, ha1,
+					     "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", "00000001",
+					     "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", "auth",
+					     "GET", "/dir/index.html", out), 0);
 	cr_assert_str_eq(out, "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1");
 }
 
@@ -754,4 +788,102 @@ Test(sip_ua, move_abandons_register_in_flight)
 	feed(ua, reply(first, 200, NULL, "t", NULL), 3000);
 	cr_assert_eq(sip_ua_stats(ua)->drop_stray_response, 1);
 	sip_ua_free(ua);
+}
+
+/* ---- the agent's module glue (sip_agent_reload, sip_agent_ctl_register) ---- */
+
+Test(sip_agent, reload_refuses_aor_and_port_changes)
+{
+	struct sip_agent_conf old = { .aor = "sip:mn@roam.example", .local_port = 5070,
+				      .expires = 300, .media = { .rate = 50 } };
+	struct sip_agent_conf c = old;
+	char err[128] = "";
+	c.expires = 60;
+	c.media.rate = 20;
+	cr_assert_eq(sip_agent_reload(&c, &old, err, sizeof(err)), 0);
+	cr_assert_str_empty(err);
+	c.local_port = 5071;
+	cr_assert_eq(sip_agent_reload(&c, &old, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "restart"), "%s", err);
+	c = old;
+	c.aor = "sip:other@roam.example";
+	err[0] = 0;
+	cr_assert_eq(sip_agent_reload(&c, &old, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "aor"), "%s", err);
+	c.aor = NULL; /* the section removed while the module runs */
+	err[0] = 0;
+	cr_assert_eq(sip_agent_reload(&c, &old, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "restart"), "%s", err);
+}
+
+struct agent_client {
+	char path[128];
+	const char *req[5];
+	char *rep[5];
+	int rc[5];
+	volatile int done;
+};
+
+static void *agent_client(void *arg)
+{
+	struct agent_client *k = arg;
+	for (int i = 0; i < 5 && k->req[i]; i++)
+		k->rc[i] = ctl_call(k->path, k->req[i], &k->rep[i], 5000);
+	__atomic_store_n(&k->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void agent_extra(void *arg, struct json_writer *w)
+{
+	json_kv_uint(w, "extra_member", *(unsigned *)arg);
+}
+
+Test(sip_agent, control_commands)
+{
+	uv_loop_t loop;
+	char dir[] = "/tmp/sip-agent-XXXXXX";
+	unsigned extra = 42;
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(uv_loop_init(&loop), 0);
+	struct sip_agent_conf c = { .aor = "sip:mn@roam.example", .interface = "",
+				    .auto_call = "", .expires = 60 };
+	cr_assert_eq(roam_ipaddr_parse("127.0.0.1", &c.address), 0);
+	struct sip_agent_hooks h = { .status = agent_extra, .arg = &extra };
+	struct sip_agent *a;
+	struct roam_ctl *ctl;
+	struct agent_client k = {
+		.req = { "{\"cmd\":\"sip-call\",\"args\":{\"uri\":\"sip:cn@127.0.0.1:9\"}}",
+			 "{\"cmd\":\"sip\"}",
+			 "{\"cmd\":\"sip-hangup\",\"args\":{\"call\":99}}",
+			 "{\"cmd\":\"sip-call\",\"args\":{\"uri\":\"mailto:x\"}}",
+			 "{\"cmd\":\"sip-hangup\",\"args\":{\"call\":1}}" },
+	};
+	snprintf(k.path, sizeof(k.path), "%s/ctl.sock", dir);
+	cr_assert_eq(sip_agent_open(&loop, &c, &h, &a), 0);
+	cr_assert_eq(ctl_open(&ctl, &loop, k.path, 0), 0);
+	cr_assert_eq(sip_agent_ctl_register(a, ctl), 0);
+	cr_assert_eq(sip_agent_ctl_register(a, ctl), -EEXIST);
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, agent_client, &k), 0);
+	while (!__atomic_load_n(&k.done, __ATOMIC_SEQ_CST))
+		uv_run(&loop, UV_RUN_ONCE);
+	pthread_join(th, NULL);
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(k.rc[i], 0, "request %d: %s", i, strerror(-k.rc[i]));
+	cr_assert_str_eq(k.rep[0], "{\"ok\":true,\"result\":{\"call\":1}}");
+	cr_assert(strstr(k.rep[1], "\"aor\":\"sip:mn@roam.example\""), "%s", k.rep[1]);
+	cr_assert(strstr(k.rep[1], "\"address\":\"127.0.0.1\""), "%s", k.rep[1]);
+	cr_assert(strstr(k.rep[1], "\"remote\":\"sip:cn@127.0.0.1:9\""), "%s", k.rep[1]);
+	cr_assert(strstr(k.rep[1], "\"extra_member\":42}}"), "the hook's members last: %s",
+		  k.rep[1]);
+	cr_assert_str_eq(k.rep[2], "{\"ok\":false,\"error\":\"no call 99\"}");
+	cr_assert(strstr(k.rep[3], "\"ok\":false"), "%s", k.rep[3]);
+	cr_assert_str_eq(k.rep[4], "{\"ok\":true,\"result\":{\"call\":1}}");
+	for (int i = 0; i < 5; i++)
+		free(k.rep[i]);
+	sip_agent_close(a);
+	ctl_close(ctl);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	cr_assert_eq(uv_loop_close(&loop), 0, "handles left open");
+	rmdir(dir);
 }

@@ -1,5 +1,5 @@
-/* What the lacd unit tests share (test_access.c, test_handoff.c): lacd `h` driven on a fake
- * clock without sockets.  A scripted mobile sends access-link datagrams to lacd_access_input;
+/* What the lacd unit tests share (test_access.c, test_handoff.c, test_aaa.c, test_tunnel.c):
+ * lacd `h` driven on a fake clock without sockets.  A scripted mobile sends access-link datagrams to lacd_access_input;
  * what lacd sends to mobiles and the L2TP data messages are captured here, its control
  * messages go to the scripted LNS of ../common/l2tp_peer.h.  The includer defines
  * `static struct lacd h;` first.  One lacd per test process (Criterion runs each test in its
@@ -100,6 +100,37 @@ static H_UNUSED void feed_lns(void)
 		peer_ns++;
 }
 
+/* Loads h from the lines every test shares (host name lac1, a control socket path) followed by
+ * yaml, its L2TP datagrams going to ep_tx (tx: all to the scripted LNS's out[]; l2tp_tx: data
+ * messages to data_out[]) and its access-link ones to acc_out[]; initialises the core. */
+static H_UNUSED void lacd_start(const char *yaml, l2tp_ep_tx_fn ep_tx)
+{
+	char text[2048], err[256];
+	cr_assert_lt((size_t)snprintf(text, sizeof(text),
+				      "host_name: lac1\ncontrol_socket: /tmp/x.sock\n%s", yaml),
+		     sizeof(text));
+	memset(&h, 0, sizeof(h));
+	cr_assert_eq(lacd_conf_load_string(&h.conf, text, err, sizeof(err)), 0, "%s", err);
+	h.ep.tx = ep_tx;
+	cr_assert_eq(lacd_core_init(&h), 0);
+	h.acc.tx = acc_tx;
+}
+
+/* The scripted LNS's SCCRP to the tunnel lacd opens (tid must be set): host name, Assigned
+ * Tunnel ID LNS_TID and, when resp is given, its Challenge (lns_challenge) and that Challenge
+ * Response (16 bytes); fed with everything before acknowledged. */
+static H_UNUSED void lns_send_sccrp(const char *host, const uint8_t *resp)
+{
+	peer_scc(L2TP_MSG_SCCRP, host, LNS_TID);
+	if (resp) {
+		m.avps |= L2TP_AVP_BIT(L2TP_AVP_CHALLENGE) |
+			  L2TP_AVP_BIT(L2TP_AVP_CHALLENGE_RESPONSE);
+		l2tp_bytes_set(&m.challenge, lns_challenge, 16);
+		memcpy(m.challenge_response, resp, 16);
+	}
+	feed_lns();
+}
+
 /* The last message sent is an SCCRQ with a Challenge: the scripted LNS answers SCCRP (its
  * Challenge and the Response to lacd's), and lacd's SCCCN follows. */
 static H_UNUSED void lns_sccrp(void)
@@ -110,17 +141,7 @@ static H_UNUSED void lns_sccrp(void)
 	cr_assert_eq(l2tp_challenge_response(L2TP_MSG_SCCRP, (const uint8_t *)secret,
 					     strlen(secret), r.challenge.p, r.challenge.len, resp),
 		     0);
-	msg_init(L2TP_MSG_SCCRP, 0);
-	m.avps = L2TP_AVP_BIT(L2TP_AVP_PROTOCOL_VERSION) | L2TP_AVP_BIT(L2TP_AVP_HOST_NAME) |
-		 L2TP_AVP_BIT(L2TP_AVP_FRAMING_CAP) | L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TUNNEL_ID) |
-		 L2TP_AVP_BIT(L2TP_AVP_CHALLENGE) | L2TP_AVP_BIT(L2TP_AVP_CHALLENGE_RESPONSE);
-	m.proto_ver = 1;
-	l2tp_bytes_str(&m.host_name, "lns1");
-	m.framing_cap = 3;
-	m.assigned_tunnel_id = LNS_TID;
-	l2tp_bytes_set(&m.challenge, lns_challenge, 16);
-	memcpy(m.challenge_response, resp, 16);
-	feed_lns();
+	lns_send_sccrp("lns1", resp);
 }
 
 #endif

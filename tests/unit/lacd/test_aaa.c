@@ -10,20 +10,13 @@
 
 #include "../../../lac/lacd.h"
 #include "roam/auth.h"
-#include "../common/l2tp_peer.h"
 
 #define MIN1 "3125550100" /* in the static table (312*) */
 #define MIN2 "4125550100" /* not in it */
 #define RSECRET "testing123"
 static struct lacd h;
-static struct roam_sockaddr mobile, server;
-
-static struct {
-	uint8_t buf[ACCESS_MSG_MAX + ACCESS_DATA_MAX];
-	size_t len;
-} acc_out[64];
-static unsigned nacc;
-static struct access_msg am;
+#include "lacd_harness.h"
+static struct roam_sockaddr server;
 
 static struct {
 	uint8_t buf[RADIUS_MAX_LEN];
@@ -31,16 +24,6 @@ static struct {
 	struct roam_sockaddr dst;
 } rad_out[64];
 static unsigned nrad;
-
-static void acc_tx(void *arg, const struct roam_sockaddr *dst, const struct roam_ipaddr *src,
-		   const uint8_t *pkt, size_t len)
-{
-	(void)arg, (void)src, (void)dst;
-	cr_assert_lt(nacc, 64);
-	memcpy(acc_out[nacc].buf, pkt, len);
-	acc_out[nacc].len = len;
-	nacc++;
-}
 
 static void rad_tx(void *arg, const struct roam_sockaddr *dst, const uint8_t *pkt, size_t len)
 {
@@ -52,47 +35,27 @@ static void rad_tx(void *arg, const struct roam_sockaddr *dst, const uint8_t *pk
 	nrad++;
 }
 
-static unsigned acc_last(void)
-{
-	cr_assert_gt(nacc, 0, "nothing sent to the mobile");
-	cr_assert_eq(access_msg_decode(acc_out[nacc - 1].buf, acc_out[nacc - 1].len, &am, NULL), 0);
-	return am.type;
-}
-
 static void attach(const char *min, const char *nai, uint32_t nonce)
 {
 	struct access_msg a = { .type = ACCESS_ATTACH, .nonce = nonce };
 	snprintf(a.min, sizeof(a.min), "%s", min);
 	snprintf(a.nai, sizeof(a.nai), "%s", nai);
 	a.nai_len = (uint8_t)strlen(nai);
-	uint8_t buf[ACCESS_MSG_MAX];
-	struct wbuf w;
-	wbuf_init_fixed(&w, buf, sizeof(buf));
-	cr_assert_eq(access_msg_encode(&a, &w), 0);
-	lacd_access_input(&h, buf, w.len, &mobile, NULL, now);
+	mob_send_from(&mobile, &a);
 }
 
 static void setup(void)
 {
-	char err[256];
-	memset(&h, 0, sizeof(h));
-	cr_assert_eq(lacd_conf_load_string(&h.conf,
-					   "host_name: lac1\n"
-					   "control_socket: /tmp/x.sock\n"
-					   "radius:\n"
-					   "  servers: [192.0.2.50, \"192.0.2.51:1645\"]\n"
-					   "  secret: " RSECRET "\n"
-					   "  password: roam\n"
-					   "  nas_ip_address: 192.0.2.1\n"
-					   "  timeout: 1s\n"
-					   "  retries: 1\n"
-					   "lns:\n"
-					   "  - min: \"312*\"\n    address: 192.0.2.10\n",
-					   err, sizeof(err)),
-		     0, "%s", err);
-	h.ep.tx = tx;
-	cr_assert_eq(lacd_core_init(&h), 0);
-	h.acc.tx = acc_tx;
+	lacd_start("radius:\n"
+		   "  servers: [192.0.2.50, \"192.0.2.51:1645\"]\n"
+		   "  secret: " RSECRET "\n"
+		   "  password: roam\n"
+		   "  nas_ip_address: 192.0.2.1\n"
+		   "  timeout: 1s\n"
+		   "  retries: 1\n"
+		   "lns:\n"
+		   "  - min: \"312*\"\n    address: 192.0.2.10\n",
+		   tx);
 	cr_assert_eq(lacd_aaa_init(&h, rad_tx, NULL), 0);
 	cr_assert(lacd_aaa_enabled(&h));
 	peer_reset(&h.ep, "192.0.2.10:1701", 7000000);

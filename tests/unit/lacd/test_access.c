@@ -15,20 +15,11 @@ static struct roam_sockaddr other;
 
 static void setup(void)
 {
-	char err[256];
-	memset(&h, 0, sizeof(h));
-	cr_assert_eq(lacd_conf_load_string(&h.conf,
-					   "host_name: lac1\n"
-					   "control_socket: /tmp/x.sock\n"
-					   "access:\n  keepalive_interval: 1s\n  dead_interval: 3s\n"
-					   "lns:\n"
-					   "  - min: \"312*\"\n    address: 192.0.2.10\n"
-					   "    secret: s3cret\n",
-					   err, sizeof(err)),
-		     0, "%s", err);
-	h.ep.tx = l2tp_tx;
-	cr_assert_eq(lacd_core_init(&h), 0);
-	h.acc.tx = acc_tx;
+	lacd_start("access:\n  keepalive_interval: 1s\n  dead_interval: 3s\n"
+		   "lns:\n"
+		   "  - min: \"312*\"\n    address: 192.0.2.10\n"
+		   "    secret: s3cret\n",
+		   l2tp_tx);
 	peer_reset(&h.ep, "192.0.2.10:1701", 7000000);
 	cr_assert_eq(roam_sockaddr_parse("198.51.100.7:40000", 0, &mobile), 0);
 	cr_assert_eq(roam_sockaddr_parse("198.51.100.8:40000", 0, &other), 0);

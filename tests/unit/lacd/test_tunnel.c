@@ -1,5 +1,6 @@
 /* lacd's tunnel and session state machines on a fake clock (no sockets): lacd_call starts the
- * exchange, a scripted LNS (../common/l2tp_peer.h) answers through l2tp_ep_input, lacd's
+ * exchange, a scripted LNS (../common/l2tp_peer.h, lacd_harness.h: feed_lns acknowledges
+ * everything lacd sent with the message it sends) answers through l2tp_ep_input, lacd's
  * datagrams are captured. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -7,29 +8,19 @@
 
 #include "../../../lac/lacd.h"
 #include "roam/auth.h"
-#include "../common/l2tp_peer.h"
 
-static const uint16_t LNS_TID = 500;
 static struct lacd h;
-static uint8_t lns_challenge[16] = { 9, 9, 9, 9, 8, 8, 8, 8, 7, 7, 7, 7, 6, 6, 6, 6 };
+#include "lacd_harness.h"
 
 static void setup(void)
 {
-	char err[256];
-	memset(&h, 0, sizeof(h));
-	cr_assert_eq(lacd_conf_load_string(&h.conf,
-					   "host_name: lac1\n"
-					   "control_socket: /tmp/x.sock\n"
-					   "tunnel:\n  idle_timeout: 5s\n  setup_timeout: 20s\n"
-					   "lns:\n"
-					   "  - min: \"1555*\"\n    address: 192.0.2.10\n"
-					   "    secret: s3cret\n"
-					   "  - min: \"15559999999\"\n    address: 192.0.2.20\n"
-					   "  - min: \"155*\"\n    address: 192.0.2.30\n",
-					   err, sizeof(err)),
-		     0, "%s", err);
-	h.ep.tx = tx;
-	cr_assert_eq(lacd_core_init(&h), 0);
+	lacd_start("tunnel:\n  idle_timeout: 5s\n  setup_timeout: 20s\n"
+		   "lns:\n"
+		   "  - min: \"1555*\"\n    address: 192.0.2.10\n"
+		   "    secret: s3cret\n"
+		   "  - min: \"15559999999\"\n    address: 192.0.2.20\n"
+		   "  - min: \"155*\"\n    address: 192.0.2.30\n",
+		   tx);
 	peer_reset(&h.ep, "192.0.2.10:1701", 5000000); /* the scripted LNS */
 }
 
@@ -37,20 +28,6 @@ static void teardown(void)
 {
 	lacd_core_destroy(&h);
 	lacd_conf_free(&h.conf);
-}
-
-/* The LNS acknowledges everything lacd sent so far with the message it sends. */
-static void feed_sec(const char *sec)
-{
-	peer_ack_all();
-	feed_raw(peer_ns, sec);
-	if (m.type != L2TP_MSG_ZLB)
-		peer_ns++;
-}
-
-static void feed_lns(void)
-{
-	feed_sec(secret);
 }
 
 /* call for min; answers SCCRP (authenticated) when the tunnel is new. */
@@ -69,19 +46,8 @@ static struct lacd_session *place_call(const char *min)
 		cr_assert_eq(l2tp_challenge_response(L2TP_MSG_SCCRP, (const uint8_t *)secret,
 						     strlen(secret), r.challenge.p, r.challenge.len,
 						     resp), 0);
-		msg_init(L2TP_MSG_SCCRP, 0);
-		m.avps = L2TP_AVP_BIT(L2TP_AVP_PROTOCOL_VERSION) | L2TP_AVP_BIT(L2TP_AVP_HOST_NAME) |
-			 L2TP_AVP_BIT(L2TP_AVP_FRAMING_CAP) |
-			 L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TUNNEL_ID) |
-			 L2TP_AVP_BIT(L2TP_AVP_CHALLENGE) | L2TP_AVP_BIT(L2TP_AVP_CHALLENGE_RESPONSE);
-		m.proto_ver = 1;
-		l2tp_bytes_str(&m.host_name, "lns1");
-		m.framing_cap = 3;
-		m.assigned_tunnel_id = LNS_TID;
-		l2tp_bytes_set(&m.challenge, lns_challenge, 16);
-		memcpy(m.challenge_response, resp, 16);
 		before = nout;
-		feed_lns();
+		lns_send_sccrp("lns1", resp);
 		cr_assert_eq(got(before), L2TP_MSG_SCCCN);
 		cr_assert_eq(r.tunnel_id, LNS_TID);
 		cr_assert_eq(l2tp_challenge_verify(L2TP_MSG_SCCCN, (const uint8_t *)secret,
@@ -180,17 +146,9 @@ Test(lacd_tunnel, wrong_sccrp_response_refused)
 	cr_assert_eq(lacd_call(&h, "15550001", NULL, now, &s), 0);
 	cr_assert_eq(last(), L2TP_MSG_SCCRQ);
 	tid = r.assigned_tunnel_id;
-	msg_init(L2TP_MSG_SCCRP, 0);
-	m.avps = L2TP_AVP_BIT(L2TP_AVP_PROTOCOL_VERSION) | L2TP_AVP_BIT(L2TP_AVP_HOST_NAME) |
-		 L2TP_AVP_BIT(L2TP_AVP_FRAMING_CAP) | L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TUNNEL_ID) |
-		 L2TP_AVP_BIT(L2TP_AVP_CHALLENGE) | L2TP_AVP_BIT(L2TP_AVP_CHALLENGE_RESPONSE);
-	m.proto_ver = 1;
-	l2tp_bytes_str(&m.host_name, "evil");
-	m.framing_cap = 3;
-	m.assigned_tunnel_id = LNS_TID;
-	l2tp_bytes_set(&m.challenge, lns_challenge, 16);
-	memset(m.challenge_response, 0x11, 16);
-	feed_lns();
+	uint8_t wrong[16];
+	memset(wrong, 0x11, sizeof(wrong));
+	lns_send_sccrp("evil", wrong);
 	cr_assert_eq(last(), L2TP_MSG_STOPCCN);
 	cr_assert_eq(r.tunnel_id, LNS_TID);
 	cr_assert_eq(r.result.result, L2TP_STOPCCN_NOT_AUTHORIZED);
@@ -205,14 +163,7 @@ Test(lacd_tunnel, lns_without_challenge_refused_when_secret)
 {
 	cr_assert_eq(lacd_call(&h, "15550001", NULL, now, NULL), 0);
 	tid = (last(), r.assigned_tunnel_id);
-	msg_init(L2TP_MSG_SCCRP, 0);
-	m.avps = L2TP_AVP_BIT(L2TP_AVP_PROTOCOL_VERSION) | L2TP_AVP_BIT(L2TP_AVP_HOST_NAME) |
-		 L2TP_AVP_BIT(L2TP_AVP_FRAMING_CAP) | L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TUNNEL_ID);
-	m.proto_ver = 1;
-	l2tp_bytes_str(&m.host_name, "lns");
-	m.framing_cap = 3;
-	m.assigned_tunnel_id = LNS_TID;
-	feed_lns();
+	lns_send_sccrp("lns", NULL);
 	cr_assert_eq(last(), L2TP_MSG_STOPCCN);
 	cr_assert_eq(r.result.result, L2TP_STOPCCN_NOT_AUTHORIZED);
 }

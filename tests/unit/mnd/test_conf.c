@@ -2,22 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "../../../mnd/mnd.h"
-
-static int load(const char *text, struct mnd_conf *c, struct conf_errors *e)
-{
-	memset(c, 0, sizeof(*c));
-	conf_errors_init(e);
-	return conf_load_string("t.yaml", text, &mnd_conf_schema, c, e);
-}
-
-static bool has_error(const struct conf_errors *e, const char *needle)
-{
-	for (size_t i = 0; i < e->count; i++)
-		if (strstr(e->v[i].text, needle))
-			return true;
-	return false;
-}
+#include "mnd_fixture.h"
 
 #define MIP4 "mip4:\n  home_address: 10.0.0.10\n  home_agent: 10.0.0.1\n  spi: 1000\n" \
 	     "  key: 00112233445566778899aabbccddeeff\n"
@@ -26,22 +11,18 @@ Test(mnd_conf, no_section_disables_mip4)
 {
 	struct mnd_conf c;
 	struct conf_errors e;
-	cr_assert_eq(load("log_level: debug\n", &c, &e), 0);
+	load_ok("log_level: debug\n", &c, &e);
 	cr_assert_eq(c.mip4.home.family, 0);
 	cr_assert_str_eq(c.control_socket, "/run/roam/mnd.sock");
 	cr_assert_not(mnd_mip4_module.enabled(&c));
-	mnd_conf_free(&c);
-	conf_errors_free(&e);
+	unload(&c, &e);
 }
 
 Test(mnd_conf, defaults)
 {
 	struct mnd_conf c;
 	struct conf_errors e;
-	int r = load(MIP4 "  radios: [radio0, radio1]\n", &c, &e);
-	if (r != 0)
-		conf_errors_print(&e, stderr);
-	cr_assert_eq(r, 0);
+	load_ok(MIP4 "  radios: [radio0, radio1]\n", &c, &e);
 	cr_assert(mnd_mip4_module.enabled(&c));
 	cr_assert_eq(c.mip4.nradios, 2);
 	cr_assert_str_eq(c.mip4.radios[1], "radio1");
@@ -57,8 +38,7 @@ Test(mnd_conf, defaults)
 	cr_assert_not(c.mip4.reverse_tunnel);
 	cr_assert_eq(c.mip4.fa_spi, 0);
 	cr_assert_eq(c.mip4.key.len, 16);
-	mnd_conf_free(&c);
-	conf_errors_free(&e);
+	unload(&c, &e);
 }
 
 Test(mnd_conf, errors)

@@ -2,22 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "../../../mnd/mnd.h"
-
-static int load(const char *text, struct mnd_conf *c, struct conf_errors *e)
-{
-	memset(c, 0, sizeof(*c));
-	conf_errors_init(e);
-	return conf_load_string("t.yaml", text, &mnd_conf_schema, c, e);
-}
-
-static bool has_error(const struct conf_errors *e, const char *needle)
-{
-	for (size_t i = 0; i < e->count; i++)
-		if (strstr(e->v[i].text, needle))
-			return true;
-	return false;
-}
+#include "mnd_fixture.h"
 
 #define L2TP "l2tp:\n  min: \"3125550100\"\n  user: alice\n  radios: [radio0]\n"
 
@@ -25,20 +10,16 @@ Test(mnd_l2tp_conf, absent_section_disables)
 {
 	struct mnd_conf c;
 	struct conf_errors e;
-	cr_assert_eq(load("log_level: info\n", &c, &e), 0);
+	load_ok("log_level: info\n", &c, &e);
 	cr_assert_not(mnd_l2tp_module.enabled(&c));
-	mnd_conf_free(&c);
-	conf_errors_free(&e);
+	unload(&c, &e);
 }
 
 Test(mnd_l2tp_conf, defaults)
 {
 	struct mnd_conf c;
 	struct conf_errors e;
-	int r = load(L2TP "  password: wonderland\n", &c, &e);
-	if (r != 0)
-		conf_errors_print(&e, stderr);
-	cr_assert_eq(r, 0);
+	load_ok(L2TP "  password: wonderland\n", &c, &e);
 	cr_assert(mnd_l2tp_module.enabled(&c));
 	cr_assert_not(mnd_mip4_module.enabled(&c));
 	cr_assert_str_eq(c.l2tp.min, "3125550100");
@@ -54,21 +35,17 @@ Test(mnd_l2tp_conf, defaults)
 	cr_assert_eq(c.l2tp.notice_margin, 50);
 	cr_assert_eq(c.l2tp.silence_margin, 200);
 	cr_assert_eq(c.l2tp.nradios, 1);
-	mnd_conf_free(&c);
-	conf_errors_free(&e);
+	unload(&c, &e);
 }
 
 Test(mnd_l2tp_conf, all_keys)
 {
 	struct mnd_conf c;
 	struct conf_errors e;
-	int r = load(L2TP "  password_file: /etc/roam/mnd-l2tp.secret\n  auth: chap\n"
-		     "  nai: alice@example.net\n  lac: 192.0.2.1:17010\n  tun: ppp7\n"
-		     "  default_route: no\n  notice_margin: 0ms\n  silence_margin: 1s\n",
-		     &c, &e);
-	if (r != 0)
-		conf_errors_print(&e, stderr);
-	cr_assert_eq(r, 0);
+	load_ok(L2TP "  password_file: /etc/roam/mnd-l2tp.secret\n  auth: chap\n"
+		"  nai: alice@example.net\n  lac: 192.0.2.1:17010\n  tun: ppp7\n"
+		"  default_route: no\n  notice_margin: 0ms\n  silence_margin: 1s\n",
+		&c, &e);
 	cr_assert_str_eq(c.l2tp.password_file, "/etc/roam/mnd-l2tp.secret");
 	cr_assert_eq(c.l2tp.password.len, 0);
 	cr_assert_str_eq(mnd_l2tp_auth_names[c.l2tp.auth], "chap");
@@ -76,8 +53,7 @@ Test(mnd_l2tp_conf, all_keys)
 	cr_assert_not(c.l2tp.default_route);
 	cr_assert_eq(c.l2tp.notice_margin, 0);
 	cr_assert_eq(c.l2tp.silence_margin, 1000);
-	mnd_conf_free(&c);
-	conf_errors_free(&e);
+	unload(&c, &e);
 }
 
 static void expect_error(const char *text, const char *needle)
@@ -88,8 +64,7 @@ static void expect_error(const char *text, const char *needle)
 	if (!has_error(&e, needle))
 		conf_errors_print(&e, stderr);
 	cr_assert(has_error(&e, needle), "no error mentioning '%s'", needle);
-	mnd_conf_free(&c);
-	conf_errors_free(&e);
+	unload(&c, &e);
 }
 
 Test(mnd_l2tp_conf, errors)

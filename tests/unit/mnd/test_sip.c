@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "../../../mnd/mnd.h"
+#include "mnd_fixture.h"
 
 static struct roam_nl_event ev(enum roam_nl_event_type type, const char *addr)
 {
@@ -55,31 +55,15 @@ Test(mnd_sip, care_of_address_follows_the_interface)
 	cr_assert_not(mnd_sip_track(&t, &e));
 }
 
-static int load(const char *text, struct mnd_conf *c, struct conf_errors *e)
-{
-	memset(c, 0, sizeof(*c));
-	conf_errors_init(e);
-	return conf_load_string("t.yaml", text, &mnd_conf_schema, c, e);
-}
-
-static bool has_error(const struct conf_errors *e, const char *needle)
-{
-	for (size_t i = 0; i < e->count; i++)
-		if (strstr(e->v[i].text, needle))
-			return true;
-	return false;
-}
-
 Test(mnd_sip, conf_defaults_and_enable)
 {
 	struct mnd_conf c;
 	struct conf_errors e;
-	cr_assert_eq(load("log_level: info\n", &c, &e), 0);
+	load_ok("log_level: info\n", &c, &e);
 	cr_assert_not(mnd_sip_module.enabled(&c));
-	mnd_conf_free(&c);
-	conf_errors_free(&e);
-	cr_assert_eq(load("sip:\n  aor: sip:mn@roam.example\n  servers: [192.0.2.1, \"192.0.2.2:5070\"]\n"
-			  "  interface: radio0\n", &c, &e), 0);
+	unload(&c, &e);
+	load_ok("sip:\n  aor: sip:mn@roam.example\n  servers: [192.0.2.1, \"192.0.2.2:5070\"]\n"
+		"  interface: radio0\n", &c, &e);
 	cr_assert(mnd_sip_module.enabled(&c));
 	cr_assert_eq(c.sip.nservers, 2);
 	cr_assert_eq(roam_sockaddr_port(&c.sip.servers[0]), 5060);
@@ -91,8 +75,7 @@ Test(mnd_sip, conf_defaults_and_enable)
 	cr_assert_eq(c.sip.media.rate, 50);
 	cr_assert_eq(c.sip.media.payload_size, 160);
 	cr_assert_eq(c.sip.password.len, 0);
-	mnd_conf_free(&c);
-	conf_errors_free(&e);
+	unload(&c, &e);
 }
 
 Test(mnd_sip, conf_errors)

@@ -45,7 +45,7 @@ Test(conf, example_config_is_valid)
 	cr_assert_eq(c.max_bindings, 1000000);
 	cr_assert_eq(c.min_expires, 60000);
 	cr_assert_eq(c.ndigest_algorithms, 2);
-	cr_assert_eq(c.digest_algorithms[0], SIPD_ALG_SHA256);
+	cr_assert_eq(c.digest_algorithms[0], SIP_DIGEST_SHA256);
 	sipd_conf_free(&c);
 	free(fixed);
 	free(text);

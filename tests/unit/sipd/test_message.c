@@ -113,10 +113,10 @@ static char *auth_hdr(bool sha, const char *nonce, const char *nc, const char *p
 {
 	char ha1[65], resp[65], a1[256];
 	snprintf(a1, sizeof(a1), "alice:roam.example:%s", password);
-	enum sipd_digest_alg alg = sha ? SIPD_ALG_SHA256 : SIPD_ALG_MD5;
-	sipd_digest_hex(alg, a1, strlen(a1), ha1);
-	sipd_digest_response(alg, ha1, nonce, nc, "c0ffee", "auth", "REGISTER", "sip:roam.example",
-			     resp);
+	enum sip_digest_alg alg = sha ? SIP_DIGEST_SHA256 : SIP_DIGEST_MD5;
+	sip_digest_hex(alg, a1, strlen(a1), ha1);
+	sip_digest_response_ha1(alg, ha1, nonce, nc, "c0ffee", "auth", "REGISTER",
+				"sip:roam.example", resp);
 	char *h = NULL;
 	cr_assert(asprintf(&h,
 			   "Authorization: Digest username=\"alice\", realm=\"roam.example\", "

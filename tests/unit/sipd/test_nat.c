@@ -231,9 +231,9 @@ static char *reg(struct sipd *s, const char *user, const char *pw, const char *i
 		free(r);
 		char a1[256], ha1[65], resp[65];
 		snprintf(a1, sizeof(a1), "%s:roam.example:%s", user, pw);
-		sipd_digest_hex(SIPD_ALG_MD5, a1, strlen(a1), ha1);
-		sipd_digest_response(SIPD_ALG_MD5, ha1, nonce, "00000001", "cafe", "auth",
-				     "REGISTER", "sip:roam.example", resp);
+		sip_digest_hex(SIP_DIGEST_MD5, a1, strlen(a1), ha1);
+		sip_digest_response_ha1(SIP_DIGEST_MD5, ha1, nonce, "00000001", "cafe", "auth",
+					"REGISTER", "sip:roam.example", resp);
 		snprintf(authz, sizeof(authz),
 			 "Authorization: Digest username=\"%s\", realm=\"roam.example\", "
 			 "nonce=\"%s\", uri=\"sip:roam.example\", response=\"%s\", algorithm=MD5, "
