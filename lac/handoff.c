@@ -231,13 +231,23 @@ static void entry_remove(struct lacd *h, const char *min)
 	}
 }
 
-/* Stores um (authenticated and fresh, or our own) under its MIN for its Hold Time. */
+/* Stores um (authenticated and fresh, or our own) under its MIN for its Hold Time, unless the
+ * table holds a newer one for that MIN (1). */
 static int entry_store(struct lacd *h, const struct l2tp_user_moved *um, bool own, uint64_t now)
 {
 	struct table_node *n = table_lookup(&h->ho.table, um->min, strlen(um->min));
 	struct lacd_ho_entry *e;
 	if (n) {
 		e = table_entry(n, struct lacd_ho_entry, node);
+		/* The newest USER_MOVED for a MIN wins, whichever LAC sent it (LAC clocks are
+		 * NTP-synchronised): a late, older one never replaces what the table knows, and
+		 * our own entry goes as soon as another LAC reports the mobile leaving it. */
+		if (e->um.timestamp_ms > um->timestamp_ms) {
+			h->ho.stats.um_older++;
+			return 1;
+		}
+		if (e->own && !own)
+			h->ho.stats.own_superseded++;
 		h->ho.stats.um_replaced++;
 	} else {
 		if (table_count(&h->ho.table) >= 1000000)
@@ -465,10 +475,15 @@ void lacd_ho_input(struct lacd *h, const uint8_t *pkt, size_t len, uint32_t src,
 		why = "replayed";
 		goto drop;
 	}
-	if (entry_store(h, &um, false, now) < 0) {
+	if ((r = entry_store(h, &um, false, now)) < 0) {
 		h->ho.stats.um_table_full++;
 		why = "handoff table full";
 		goto drop;
+	}
+	if (r == 1) {
+		log_debug("USER_MOVED: MIN %s: older than the handoff table's entry, ignored",
+			  um.min);
+		return;
 	}
 	h->ho.stats.um_accepted++;
 	log_info("USER_MOVED: MIN %s left LAC %u.%u.%u.%u (its tunnel %u session %u), LNS "
@@ -556,14 +571,31 @@ static void send_challenge(struct lacd *h, struct lacd_link *l, uint64_t now)
 	l->ho_due = now + h->conf.handoff.challenge_timeout;
 }
 
+/* ho asks for the parked call e describes. */
+static void ho_take(struct lacd_ho_call *ho, const struct lacd_ho_entry *e)
+{
+	ho->old_tunnel_id = e->um.old_tunnel_id;
+	ho->old_session_id = e->um.old_session_id;
+	ho->cs = e->um.state;
+	ho->um_ts = e->um.timestamp_ms;
+	ho->um_lac = e->um.lac_addr;
+}
+
+/* The table's entry for min when it is newer than the USER_MOVED ho was made from (heard
+ * while the handoff was under way: the call moved on from the LAC ho names). */
+static struct lacd_ho_entry *newer_entry(struct lacd *h, const char *min,
+					 const struct lacd_ho_call *ho, uint64_t now)
+{
+	struct lacd_ho_entry *e = lacd_ho_lookup(h, min, now);
+	return e && e->um.timestamp_ms > ho->um_ts ? e : NULL;
+}
+
 void lacd_ho_challenge(struct lacd *h, struct lacd_link *l, const struct lacd_ho_entry *e,
 		       uint64_t now)
 {
 	struct roam_ipaddr a;
 	memset(&l->ho, 0, sizeof(l->ho));
-	l->ho.old_tunnel_id = e->um.old_tunnel_id;
-	l->ho.old_session_id = e->um.old_session_id;
-	l->ho.cs = e->um.state;
+	ho_take(&l->ho, e);
 	um_lns(&e->um, &a, &l->ho_lns);
 	/* What the old LAC learnt of the mobile's PPP is ours now: this LAC never sees that
 	 * negotiation, and passes the summary on at the next handoff. */
@@ -662,6 +694,20 @@ void lacd_ho_run_timers(struct lacd *h, uint64_t now)
 
 void lacd_ho_icrq(struct lacd *h, struct lacd_session *s, struct l2tp_msg *m)
 {
+	/* A newer USER_MOVED heard since the challenge (the mobile was here, left, and the LAC
+	 * it went to handed it off again): ask for the call where it is parked now. */
+	struct lacd_ho_entry *e = newer_entry(h, s->min, &s->ho, h->ep.now);
+	struct roam_ipaddr lns;
+	uint16_t port = 0;
+	memset(&lns, 0, sizeof(lns));
+	roam_sockaddr_addr(&s->s.t->peer, &lns, &port);
+	if (e && lns.family == AF_INET && ntohl(lns.v4.s_addr) == e->um.lns_addr &&
+	    port == e->um.lns_port) {
+		log_info("session %u (MIN %s): a newer USER_MOVED (LAC %08x ids %u/%u) replaces the "
+			 "one of LAC %08x", s->s.id, s->min, e->um.lac_addr, e->um.old_tunnel_id,
+			 e->um.old_session_id, s->ho.um_lac);
+		ho_take(&s->ho, e);
+	}
 	m->ho_avps |= L2TP_HO_BIT(L2TP_HO_AVP_REQUEST) | L2TP_HO_BIT(L2TP_HO_AVP_CALL_STATE);
 	m->ho_request.old_tunnel_id = s->ho.old_tunnel_id;
 	m->ho_request.old_session_id = s->ho.old_session_id;
@@ -673,10 +719,13 @@ void lacd_ho_icrq(struct lacd *h, struct lacd_session *s, struct l2tp_msg *m)
 bool lacd_ho_icrp(struct lacd *h, struct lacd_session *s, const struct l2tp_msg *m,
 		  struct l2tp_msg *r)
 {
-	entry_remove(h, s->min);
+	struct lacd_ho_entry *e = lacd_ho_lookup(h, s->min, h->ep.now);
+	bool newer = e && e->um.timestamp_ms > s->ho.um_ts;
 	if ((m->ho_avps & L2TP_HO_BIT(L2TP_HO_AVP_ACCEPTED)) &&
 	    m->ho_accepted.old_tunnel_id == s->ho.old_tunnel_id &&
 	    m->ho_accepted.old_session_id == s->ho.old_session_id) {
+		if (e)
+			entry_remove(h, s->min); /* the call is here now */
 		/* Proxy Authen (RFC 2661 4.4.5): the mobile's CHAP on the new access link. */
 		r->avps |= L2TP_AVP_BIT(L2TP_AVP_PROXY_AUTH_TYPE) |
 			   L2TP_AVP_BIT(L2TP_AVP_PROXY_AUTH_NAME) |
@@ -712,14 +761,44 @@ bool lacd_ho_icrp(struct lacd *h, struct lacd_session *s, const struct l2tp_msg 
 									   : 0;
 	if (reason >= LACD_HO_REFUSE_MAX)
 		reason = 0;
-	log_info("session %u (MIN %s): handoff refused by the LNS (reason %u): fresh call, PPP "
-		 "renegotiates", s->s.id, s->min, reason);
 	h->ho.stats.handoffs_refused++;
 	h->ho.stats.refused[reason]++;
+	/* The entry asked with is stale (ours, say, after the mobile went A -> B -> A): dropped.
+	 * A newer one heard meanwhile is kept, and asked with when the LNS did not know the call
+	 * under the old ids (unknown MIN, mismatch): the call moved on while we asked. */
+	if (e && !newer)
+		entry_remove(h, s->min);
+	if (newer && (reason == L2TP_HO_REFUSE_UNKNOWN_MIN || reason == L2TP_HO_REFUSE_MISMATCH)) {
+		log_info("session %u (MIN %s): handoff refused by the LNS (reason %u), a newer "
+			 "USER_MOVED is known: asking again with it", s->s.id, s->min, reason);
+		h->ho.stats.handoffs_retried++;
+		s->ho.state = LACD_HO_RETRY;
+		return false;
+	}
+	log_info("session %u (MIN %s): handoff refused by the LNS (reason %u): fresh call, PPP "
+		 "renegotiates", s->s.id, s->min, reason);
 	h->ho.stats.fallback_refused++;
 	h->ho.stats.fallback_calls++;
 	s->ho.state = LACD_HO_NONE;
 	return false;
+}
+
+bool lacd_ho_retry(struct lacd *h, struct lacd_session *s, struct lacd_ho_call *ho,
+		   struct roam_sockaddr *lns, uint64_t now)
+{
+	struct roam_ipaddr a;
+	struct lacd_ho_entry *e = newer_entry(h, s->min, &s->ho, now);
+	if (!e) {
+		h->ho.stats.fallback_refused++;
+		h->ho.stats.fallback_calls++;
+		s->ho.state = LACD_HO_NONE;
+		return false;
+	}
+	*ho = s->ho;
+	ho_take(ho, e);
+	ho->state = LACD_HO_REQUESTED;
+	um_lns(&e->um, &a, lns);
+	return true;
 }
 
 bool lacd_ho_cdn(struct lacd *h, struct lacd_session *s, const struct l2tp_msg *m)
@@ -961,9 +1040,11 @@ void lacd_ho_stats_json(struct lacd *h, struct json_writer *w)
 #define K(f) json_kv_uint(w, #f, s->f)
 	K(handoffs_sent), K(plain_cdn), K(um_sent), K(um_tx_errors), K(um_rx), K(um_accepted);
 	K(um_bad_mac), K(um_replayed), K(um_stale), K(um_malformed), K(um_own), K(um_unknown_key);
-	K(um_table_full), K(um_replaced), K(table_expired), K(arrivals), K(chap_challenges);
+	K(um_table_full), K(um_replaced), K(um_older), K(own_superseded), K(table_expired);
+	K(arrivals), K(chap_challenges);
 	K(chap_responses), K(chap_bad_response), K(handoffs_requested), K(handoffs_accepted);
-	K(handoffs_refused), K(fallback_calls), K(fallback_not_chap), K(fallback_no_secret);
+	K(handoffs_refused), K(handoffs_retried), K(fallback_calls), K(fallback_not_chap);
+	K(fallback_no_secret);
 	K(fallback_chap_timeout), K(fallback_refused);
 #undef K
 	for (size_t i = 0; i < LACD_HO_REFUSE_MAX; i++) {

@@ -147,12 +147,15 @@ enum lacd_ho_call_state {
 	LACD_HO_NONE = 0,      /* a plain call */
 	LACD_HO_REQUESTED,     /* ICRQ with Handoff Request sent */
 	LACD_HO_RESUMED,       /* ICRP Handoff Accepted, ICCN with Proxy Authen sent */
+	LACD_HO_RETRY,         /* ICRP Handoff Refused, a newer USER_MOVED heard meanwhile */
 };
 
 struct lacd_ho_call {
 	int state;                     /* enum lacd_ho_call_state */
 	uint16_t old_tunnel_id, old_session_id;
 	struct l2tp_call_state cs;     /* from USER_MOVED (the old LAC's view) */
+	uint64_t um_ts;                /* the USER_MOVED used: its Timestamp and LAC Address */
+	uint32_t um_lac;
 	/* the mobile's CHAP exchange on the new access link (Proxy Authen AVPs, RFC 2661 4.4.5) */
 	uint8_t chap_id;
 	uint8_t challenge[PPP_CHAP_CHALLENGE_LEN];
@@ -285,10 +288,10 @@ struct lacd_ho_sender {
 struct lacd_ho_stats {
 	uint64_t handoffs_sent, plain_cdn, um_sent, um_tx_errors;
 	uint64_t um_rx, um_accepted, um_bad_mac, um_replayed, um_stale, um_malformed, um_own,
-		um_unknown_key, um_table_full, um_replaced;
+		um_unknown_key, um_table_full, um_replaced, um_older, own_superseded;
 	uint64_t table_expired;
 	uint64_t arrivals, chap_challenges, chap_responses, chap_bad_response;
-	uint64_t handoffs_requested, handoffs_accepted, handoffs_refused;
+	uint64_t handoffs_requested, handoffs_accepted, handoffs_refused, handoffs_retried;
 	uint64_t refused[LACD_HO_REFUSE_MAX];
 	uint64_t fallback_calls, fallback_not_chap, fallback_no_secret, fallback_chap_timeout,
 		fallback_refused;
@@ -450,6 +453,10 @@ void lacd_ho_icrq(struct lacd *h, struct lacd_session *s, struct l2tp_msg *m);
  * channel; counts.  Returns true when the call resumes the parked one. */
 bool lacd_ho_icrp(struct lacd *h, struct lacd_session *s, const struct l2tp_msg *m,
 		  struct l2tp_msg *r);
+/* After an ICRP that left s in LACD_HO_RETRY: the newer USER_MOVED's handoff request, on a new
+ * call (ho filled; lns: where to send it).  False when there is none after all. */
+bool lacd_ho_retry(struct lacd *h, struct lacd_session *s, struct lacd_ho_call *ho,
+		   struct roam_sockaddr *lns, uint64_t now);
 /* CDN on a resumed handoff call with Handoff Refused (reason 5, at ICCN): counted; true when
  * the caller should place a fresh call for the still attached mobile. */
 bool lacd_ho_cdn(struct lacd *h, struct lacd_session *s, const struct l2tp_msg *m);

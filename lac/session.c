@@ -209,6 +209,20 @@ static void handle_icrp(struct lacd *h, struct lacd_session *s, const struct l2t
 	r->tx_connect_speed = LACD_CONNECT_SPEED;
 	r->framing_type = L2TP_FRAMING_ASYNC;
 	bool resumed = s->ho.state == LACD_HO_REQUESTED && lacd_ho_icrp(h, s, m, r);
+	struct lacd_ho_call ho;
+	struct roam_sockaddr lns;
+	if (s->ho.state == LACD_HO_RETRY && lacd_ho_retry(h, s, &ho, &lns, now)) {
+		/* The call moved on while we asked: CDN, and the newer handoff request. */
+		char min[L2TP_MIN_MAX + 1];
+		snprintf(min, sizeof(min), "%s", s->min);
+		s->keep_link = true;
+		lacd_session_close(h, &s->s, L2TP_CDN_ADMIN, 0, "handoff asked again", now);
+		if (lacd_call_ho(h, min, &lns, &ho, now, NULL) < 0 &&
+		    lacd_call(h, min, NULL, now, NULL) < 0)
+			lacd_access_call_gone(h, min, now);
+		l2tp_tunnel_done(t);
+		return;
+	}
 	if (l2tp_tunnel_send(t, r, now) < 0) {
 		lacd_session_close(h, &s->s, L2TP_CDN_NO_FACILITIES_TEMP, L2TP_ERR_RESOURCES, NULL,
 				   now);

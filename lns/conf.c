@@ -55,9 +55,23 @@ static const struct conf_field lnsd_handoff_fields[] = {
 		  .help = "park calls the LAC hands off and resume them on the next LAC's tunnel"),
 	CONF_DURATION("hold_time", struct lnsd_conf_handoff, hold_time, .dflt = "30s",
 		      .umin = 1000, .umax = 3600000, .help = "how long a parked call is kept"),
-	CONF_UINT("buffer", struct lnsd_conf_handoff, buffer, .dflt = "64", .umin = 0,
-		  .umax = 4096, .help = "packets for a parked mobile kept and sent on resume; "
-					"0: dropped (counted)"),
+	/* Sized for the handoff time: the park lasts from the CDN to the resume (about
+	 * 200 ms in etc/topologies/l2tp-handoff.yml, a tunnel set-up and two round trips over
+	 * the core), so the default covers about 1 s at 4,000 packets/s, bounded in bytes. */
+	CONF_UINT("buffer", struct lnsd_conf_handoff, buffer, .dflt = "4096", .umin = 0,
+		  .umax = 65536, .help = "packets for a parked mobile kept and sent on resume; "
+					 "0: dropped (counted)"),
+	CONF_SIZE("buffer_bytes", struct lnsd_conf_handoff, buffer_bytes, .dflt = "2MiB",
+		  .umin = 0, .umax = 64u << 20,
+		  .help = "bytes of IP packets kept per parked call at most (with buffer)"),
+	CONF_DURATION("resend_window", struct lnsd_conf_handoff, resend_window, .dflt = "250ms",
+		      .umin = 0, .umax = 5000,
+		      .help = "sent packets kept this long; those the old LAC did not receive "
+			      "before its handoff CDN are sent again on resume (0: none)"),
+	CONF_UINT("resume_rate", struct lnsd_conf_handoff, resume_rate, .dflt = "8000",
+		  .umin = 100, .umax = 10000000,
+		  .help = "packets/s at most of the buffered packets sent on resume (on top of "
+			  "the mobile's own traffic, which queues behind them)"),
 	/* A string rather than a path: the empty string (the default, so that test and demo
 	 * instances sharing a host never read each other's file) disables snapshots; the
 	 * installed lnsd.yaml sets /var/lib/roam/lnsd.snap. */

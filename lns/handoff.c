@@ -48,6 +48,7 @@ static void pkts_free(struct lnsd *h, struct lnsd_parked *p)
 	}
 	p->pkts_tail = &p->pkts;
 	p->npkts = 0;
+	p->pkts_bytes = 0;
 }
 
 /* Unlinks p and frees it; release: its address goes back to the pool and its route away. */
@@ -155,6 +156,181 @@ static bool seq_ahead(uint16_t a, uint16_t b) /* a after b (RFC 2661 5.8 arithme
 	return d != 0 && d < 0x8000;
 }
 
+/* ---- what was sent lately (handoff.resend_window) ---- */
+
+static void recent_pop(struct lnsd_session *s)
+{
+	struct lnsd_pkt *k = s->recent;
+	s->recent = k->next;
+	if (!s->recent)
+		s->recent_tail = &s->recent;
+	s->nrecent--;
+	s->recent_bytes -= k->len;
+	free(k);
+}
+
+void lnsd_handoff_session_free(struct lnsd *h, struct lnsd_session *s)
+{
+	while (s->recent)
+		recent_pop(s);
+	while (s->backlog) {
+		struct lnsd_pkt *k = s->backlog;
+		s->backlog = k->next;
+		h->hstats.park_discarded++;
+		free(k);
+	}
+	s->backlog_tail = &s->backlog;
+	s->nbacklog = 0;
+	s->backlog_bytes = 0;
+}
+
+static bool keeps_recent(const struct lnsd *h, const struct lnsd_session *s)
+{
+	return h->conf.handoff.enabled && h->conf.handoff.resend_window && h->ho_ready &&
+	       s->s.data_seq && s->calling[0] && l2tp_min_valid(s->calling) == 0;
+}
+
+/* k (len set) sent with data Ns ns at now: kept in s's recent list, or freed. */
+static void recent_push(struct lnsd *h, struct lnsd_session *s, struct lnsd_pkt *k, uint16_t ns,
+			uint64_t now)
+{
+	const struct lnsd_conf_handoff *c = &h->conf.handoff;
+	if (!s->recent_tail)
+		s->recent_tail = &s->recent;
+	/* Bounded like the park buffer it may end in: time, packets, bytes. */
+	while (s->recent && (s->recent->sent + c->resend_window < now || s->nrecent >= c->buffer ||
+			     s->recent_bytes + k->len > c->buffer_bytes))
+		recent_pop(s);
+	if (s->nrecent >= c->buffer || k->len > c->buffer_bytes) {
+		free(k);
+		return;
+	}
+	k->next = NULL;
+	k->sent = now;
+	k->ns = ns;
+	*s->recent_tail = k;
+	s->recent_tail = &k->next;
+	s->nrecent++;
+	s->recent_bytes += k->len;
+}
+
+void lnsd_handoff_sent(struct lnsd *h, struct lnsd_session *s, uint16_t ns, const uint8_t *pkt,
+		       size_t len, uint64_t now)
+{
+	if (!keeps_recent(h, s))
+		return;
+	struct lnsd_pkt *k = malloc(sizeof(*k) + len);
+	if (!k)
+		return;
+	k->len = len;
+	memcpy(k->data, pkt, len);
+	recent_push(h, s, k, ns, now);
+}
+
+/* ---- a resumed call's backlog, paced (handoff.resume_rate) ---- */
+
+int lnsd_handoff_backlog_add(struct lnsd *h, struct lnsd_session *s, const uint8_t *pkt,
+			     size_t len)
+{
+	struct lnsd_pkt *k = NULL;
+	if (s->nbacklog >= h->conf.handoff.buffer ||
+	    s->backlog_bytes + len > h->conf.handoff.buffer_bytes ||
+	    !(k = malloc(sizeof(*k) + len))) {
+		h->hstats.park_dropped++;
+		return 1;
+	}
+	k->next = NULL;
+	k->len = len;
+	memcpy(k->data, pkt, len);
+	*s->backlog_tail = k;
+	s->backlog_tail = &k->next;
+	s->nbacklog++;
+	s->backlog_bytes += len;
+	h->hstats.park_buffered++;
+	return 1;
+}
+
+struct drain_walk {
+	struct lnsd *h;
+	uint64_t now;
+	uint32_t budget;
+	bool left;
+};
+
+static int drain_cb(struct table_node *n, void *arg)
+{
+	struct drain_walk *wk = arg;
+	struct lnsd *h = wk->h;
+	struct lnsd_session *s = (struct lnsd_session *)(void *)table_entry(n, struct l2tp_session,
+									     node);
+	for (uint32_t i = 0; s->backlog && i < wk->budget; i++) {
+		struct lnsd_pkt *k = s->backlog;
+		s->backlog = k->next;
+		if (!s->backlog)
+			s->backlog_tail = &s->backlog;
+		s->nbacklog--;
+		s->backlog_bytes -= k->len;
+		uint16_t ns = s->s.data_ns;
+		if (s->ppp && ppp_send_ip(s->ppp, k->data, k->len) == 0) {
+			s->tx_ip++;
+			h->pstats.tx_ip++;
+			h->hstats.park_flushed++;
+			if (keeps_recent(h, s)) {
+				recent_push(h, s, k, ns, wk->now);
+				continue;
+			}
+		} else {
+			h->pstats.drop_send++;
+		}
+		free(k);
+	}
+	if (s->backlog)
+		wk->left = true;
+	return 0;
+}
+
+bool lnsd_handoff_drain(struct lnsd *h, uint64_t now)
+{
+	struct drain_walk wk = { h, now, 0, false };
+	uint64_t el = now > h->drain_last ? now - h->drain_last : 1;
+	uint64_t budget = el * h->conf.handoff.resume_rate / 1000;
+	h->drain_last = now;
+	wk.budget = budget < 1 ? 1 : budget > 4096 ? 4096 : (uint32_t)budget;
+	if (!h->ep.tables_ready)
+		return false;
+	table_foreach(&h->ep.sessions, drain_cb, &wk);
+	return wk.left;
+}
+
+/* The packets sent from Ns nr on (what the old LAC had not received when it sent its handoff
+ * CDN: lost in flight) go first into p's buffer, in order. */
+static uint32_t recent_to_parked(struct lnsd *h, struct lnsd_session *s, uint16_t nr,
+				 struct lnsd_parked *p)
+{
+	uint32_t n = 0;
+	while (s->recent) {
+		struct lnsd_pkt *k = s->recent;
+		if ((uint16_t)(k->ns - nr) >= 0x8000 || p->npkts >= h->conf.handoff.buffer ||
+		    p->pkts_bytes + k->len > h->conf.handoff.buffer_bytes) {
+			recent_pop(s); /* received by the old LAC (or no room) */
+			continue;
+		}
+		s->recent = k->next;
+		if (!s->recent)
+			s->recent_tail = &s->recent;
+		s->nrecent--;
+		s->recent_bytes -= k->len;
+		k->next = NULL;
+		*p->pkts_tail = k;
+		p->pkts_tail = &k->next;
+		p->npkts++;
+		p->pkts_bytes += k->len;
+		n++;
+	}
+	h->hstats.park_resent += n;
+	return n;
+}
+
 /* ---- leaving: CDN with the Handoff Cause (seed figure 5) ---- */
 
 int lnsd_handoff_cdn(struct lnsd *h, struct lnsd_session *s, const struct l2tp_msg *m,
@@ -219,11 +395,30 @@ int lnsd_handoff_cdn(struct lnsd *h, struct lnsd_session *s, const struct l2tp_m
 		return 0;
 	}
 	h->hstats.handoffs_parked++;
+	/* What we sent that the old LAC had not received when it sent the CDN (its Data Nr):
+	 * in flight towards it, dropped there.  Sent again on resume, before anything newer. */
+	uint32_t resent = 0;
+	if ((m->ho_avps & L2TP_HO_BIT(L2TP_HO_AVP_CALL_STATE)) && s->s.data_seq)
+		resent = recent_to_parked(h, s, m->ho_state.data_nr, p);
+	/* then what a previous handoff left unsent (never sent: after all of those) */
+	while (s->backlog && p->npkts < h->conf.handoff.buffer &&
+	       p->pkts_bytes + s->backlog->len <= h->conf.handoff.buffer_bytes) {
+		struct lnsd_pkt *k = s->backlog;
+		s->backlog = k->next;
+		s->nbacklog--;
+		s->backlog_bytes -= k->len;
+		k->next = NULL;
+		*p->pkts_tail = k;
+		p->pkts_tail = &k->next;
+		p->npkts++;
+		p->pkts_bytes += k->len;
+	}
+	lnsd_handoff_session_free(h, s);
 	addr_str(p->addr, b, sizeof(b));
 	log_info("tunnel %u session %u (MIN %s, %s, %s): handoff, call parked for %u ms "
-		 "(LAC %s ids %u/%u, data Ns %u Nr %u)",
+		 "(LAC %s ids %u/%u, data Ns %u Nr %u, %u packets in flight to the LAC kept)",
 		 t->id, s->s.id, p->min, p->ppp.peer_name, b, h->conf.handoff.hold_time, p->lac,
-		 p->old_tunnel_id, p->old_session_id, p->data_ns, p->data_nr);
+		 p->old_tunnel_id, p->old_session_id, p->data_ns, p->data_nr, resent);
 	changed(h);
 	return 1;
 }
@@ -347,31 +542,33 @@ int lnsd_handoff_iccn(struct lnsd *h, struct lnsd_session *s, const struct l2tp_
 	s->s.data_seq = p->data_seq || s->seq_required;
 	s->s.data_ns = p->data_ns;
 	s->s.data_nr = s->ho_nr;
-	/* what the kernel routed to the mobile meanwhile, in order */
-	uint32_t flushed = 0;
-	while (p->pkts) {
-		struct lnsd_pkt *k = p->pkts;
-		p->pkts = k->next;
-		p->npkts--;
-		if (ppp_send_ip(s->ppp, k->data, k->len) == 0) {
-			s->tx_ip++;
-			h->pstats.tx_ip++;
-			h->hstats.park_flushed++;
-			flushed++;
-		} else {
-			h->pstats.drop_send++;
-		}
-		free(k);
+	/* What the kernel routed to the mobile meanwhile, in order, before anything newer (which
+	 * queues behind it), paced at handoff.resume_rate: a burst of hundreds of packets at
+	 * once would overflow the socket buffers of the LAC and of the mobile's access link. */
+	uint32_t flushed = p->npkts;
+	if (p->pkts) {
+		if (!s->backlog_tail)
+			s->backlog_tail = &s->backlog;
+		*s->backlog_tail = p->pkts;
+		s->backlog_tail = p->pkts_tail;
+		s->nbacklog += p->npkts;
+		s->backlog_bytes += p->pkts_bytes;
+		p->pkts = NULL;
+		p->pkts_tail = &p->pkts;
+		p->npkts = 0;
+		p->pkts_bytes = 0;
 	}
 	h->hstats.handoffs_resumed++;
 	addr_str(s->addr, b, sizeof(b));
 	log_info("tunnel %u session %u (MIN %s, %s, %s): handoff from LAC %s resumed after %llu ms, "
-		 "PPP not renegotiated, data Ns %u Nr %u, %u buffered packets sent",
+		 "PPP not renegotiated, data Ns %u Nr %u, %u buffered packets to send",
 		 s->s.t->id, s->s.id, p->min, p->ppp.peer_name, b, p->lac,
 		 (unsigned long long)(roam_wall_ms() - p->parked_wall), s->s.data_ns, s->s.data_nr,
 		 flushed);
 	parked_free(h, p, false); /* the address and route now belong to s */
 	changed(h);
+	if (s->backlog)
+		lnsd_ppp_drain_arm(h);
 	return 0;
 }
 
@@ -386,7 +583,9 @@ int lnsd_handoff_from_tun(struct lnsd *h, const uint8_t *pkt, size_t len)
 		return 0;
 	struct lnsd_parked *p = table_entry(n, struct lnsd_parked, anode);
 	struct lnsd_pkt *k = NULL;
-	if (p->npkts >= h->conf.handoff.buffer || !(k = malloc(sizeof(*k) + len))) {
+	if (p->npkts >= h->conf.handoff.buffer ||
+	    p->pkts_bytes + len > h->conf.handoff.buffer_bytes ||
+	    !(k = malloc(sizeof(*k) + len))) {
 		h->hstats.park_dropped++;
 		p->pkts_dropped++;
 		return 1;
@@ -397,6 +596,7 @@ int lnsd_handoff_from_tun(struct lnsd *h, const uint8_t *pkt, size_t len)
 	*p->pkts_tail = k;
 	p->pkts_tail = &k->next;
 	p->npkts++;
+	p->pkts_bytes += len;
 	h->hstats.park_buffered++;
 	return 1;
 }
@@ -622,6 +822,7 @@ void lnsd_handoff_stats_json(struct lnsd *h, struct json_writer *w)
 #define K(f) json_kv_uint(w, #f, s->f)
 	K(handoff_cdn), K(handoffs_parked), K(park_refused), K(park_replaced), K(park_expired);
 	K(park_restored), K(park_buffered), K(park_dropped), K(park_flushed), K(park_discarded);
+	K(park_resent);
 	K(handoffs_requested), K(handoffs_accepted), K(handoffs_resumed), K(handoffs_refused);
 	K(snapshot_saves), K(snapshot_failures), K(snapshot_skipped);
 #undef K

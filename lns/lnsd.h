@@ -53,6 +53,9 @@ struct lnsd_conf_handoff {
 	bool enabled;                 /* park calls on a handoff CDN, resume them on ICRQ */
 	uint32_t hold_time;           /* ms a parked call is kept */
 	uint32_t buffer;              /* packets for a parked mobile kept (0: dropped) */
+	uint32_t buffer_bytes;        /* ... and bytes of them at most, per parked call */
+	uint32_t resend_window;       /* ms of sent downstream packets kept for a handoff (0: none) */
+	uint32_t resume_rate;         /* packets/s at most of the buffered packets sent on resume */
 	char *snapshot;               /* parked calls across restarts; "": not kept */
 	uint32_t snapshot_interval;   /* ms between periodic saves */
 };
@@ -117,6 +120,8 @@ enum lnsd_session_state {
 	LNSD_S_ESTABLISHED,
 };
 
+struct lnsd_pkt;
+
 struct lnsd_session {
 	struct l2tp_session s;         /* first: the shared session */
 	uint32_t tx_speed, rx_speed, framing_type, bearer_type;
@@ -138,6 +143,16 @@ struct lnsd_session {
 	uint16_t ho_old_tunnel, ho_old_session;
 	bool ho_has_nr;                /* the ICRQ's Call State gave the new LAC's next data Ns */
 	uint16_t ho_nr;
+	/* the IP packets sent in the last handoff.resend_window, oldest first: those the old
+	 * LAC never received (Ns >= its Data Nr at the handoff CDN) go to the parked call */
+	struct lnsd_pkt *recent, **recent_tail;
+	uint32_t nrecent;
+	size_t recent_bytes;
+	/* a resumed call's buffered packets not sent yet (paced at handoff.resume_rate); while
+	 * any is left, newer packets for the mobile queue behind them */
+	struct lnsd_pkt *backlog, **backlog_tail;
+	uint32_t nbacklog;
+	size_t backlog_bytes;
 };
 
 struct lnsd_tunnel {
@@ -161,6 +176,8 @@ struct lnsd_ppp_stats {
 struct lnsd_pkt {
 	struct lnsd_pkt *next;
 	size_t len;
+	uint64_t sent;                 /* recent list: monotonic ms it was sent */
+	uint16_t ns;                   /* recent list: its data Ns */
 	uint8_t data[];
 };
 
@@ -184,6 +201,7 @@ struct lnsd_parked {
 	uint64_t expires;              /* monotonic ms */
 	struct lnsd_pkt *pkts, **pkts_tail;
 	uint32_t npkts;
+	size_t pkts_bytes;             /* IP bytes buffered (handoff.buffer_bytes at most) */
 	uint64_t pkts_dropped;
 };
 
@@ -192,7 +210,7 @@ enum { LNSD_HO_REASONS = L2TP_HO_REFUSE_MOBILE_AUTH + 1 };
 struct lnsd_ho_stats {
 	uint64_t handoff_cdn, handoffs_parked, park_refused, park_replaced, park_expired,
 		park_restored, park_buffered, park_dropped, park_flushed,
-		park_discarded;
+		park_discarded, park_resent;
 	uint64_t handoffs_requested, handoffs_accepted, handoffs_resumed, handoffs_refused;
 	uint64_t refused[LNSD_HO_REASONS];
 	uint64_t snapshot_saves, snapshot_failures, snapshot_skipped;
@@ -236,6 +254,9 @@ struct lnsd {
 	struct roam_nl *nl;            /* NULL: no routes (unit tests) */
 	uv_timer_t ppp_timer;
 	bool ppp_timer_ready;
+	uv_timer_t drain_timer;        /* paces the resumed calls' backlogs (handoff.c) */
+	bool drain_armed;
+	uint64_t drain_last;
 	/* Transmit to the TUN device; the default writes h->tun (tests replace it). */
 	void (*tun_tx)(struct lnsd *h, const uint8_t *pkt, size_t len);
 	struct lnsd_ppp_stats pstats;
@@ -331,6 +352,17 @@ int lnsd_handoff_iccn(struct lnsd *h, struct lnsd_session *s, const struct l2tp_
 		      uint64_t now);
 /* A packet from the TUN device for a parked mobile: buffered or dropped.  1 taken, 0 none. */
 int lnsd_handoff_from_tun(struct lnsd *h, const uint8_t *pkt, size_t len);
+/* An IP packet about to be sent on s with data Ns ns: kept for handoff.resend_window. */
+void lnsd_handoff_sent(struct lnsd *h, struct lnsd_session *s, uint16_t ns, const uint8_t *pkt,
+		       size_t len, uint64_t now);
+void lnsd_handoff_session_free(struct lnsd *h, struct lnsd_session *s);
+/* A packet from the TUN device for s while its backlog drains: queued behind it (1), or 0. */
+int lnsd_handoff_backlog_add(struct lnsd *h, struct lnsd_session *s, const uint8_t *pkt,
+			     size_t len);
+/* Sends what the pace allows of every backlog; true while some is left. */
+bool lnsd_handoff_drain(struct lnsd *h, uint64_t now);
+/* ppp.c: runs lnsd_handoff_drain every ms until nothing is left (no loop: at once). */
+void lnsd_ppp_drain_arm(struct lnsd *h);
 /* Parked calls past their hold time are released. */
 void lnsd_handoff_run_timers(struct lnsd *h, uint64_t now);
 /* Snapshot of the parked calls (a snap_timer save function); loaded once at start. */

@@ -639,12 +639,17 @@ void lnsd_ppp_from_tun(struct lnsd *h, const uint8_t *pkt, size_t len)
 		return;
 	}
 	struct lnsd_session *s = table_entry(n, struct lnsd_session, anode);
+	if (s->backlog && lnsd_handoff_backlog_add(h, s, pkt, len))
+		return; /* behind the buffered packets of the handoff, in order */
+	uint16_t ns = s->s.data_ns;
 	if (!s->ppp || ppp_send_ip(s->ppp, pkt, len) < 0) {
 		h->pstats.drop_send++;
 		return;
 	}
 	s->tx_ip++;
 	h->pstats.tx_ip++;
+	if (s->s.data_seq && h->conf.handoff.resend_window)
+		lnsd_handoff_sent(h, s, ns, pkt, len, h->loop ? uv_now(h->loop) : h->ep.now);
 }
 
 struct tick_walk {
@@ -695,6 +700,29 @@ static void ppp_timer_cb(uv_timer_t *t)
 	l2tp_ep_server_rearm(&h->ep);
 }
 
+static void drain_timer_cb(uv_timer_t *t)
+{
+	struct lnsd *h = t->data;
+	if (!lnsd_handoff_drain(h, uv_now(h->loop))) {
+		uv_timer_stop(&h->drain_timer);
+		h->drain_armed = false;
+	}
+}
+
+void lnsd_ppp_drain_arm(struct lnsd *h)
+{
+	if (!h->ppp_timer_ready) {
+		while (lnsd_handoff_drain(h, h->drain_last + 1000)) /* no loop (tests): at once */
+			;
+		return;
+	}
+	if (h->drain_armed)
+		return;
+	h->drain_armed = true;
+	h->drain_last = uv_now(h->loop);
+	uv_timer_start(&h->drain_timer, drain_timer_cb, 1, 1);
+}
+
 int lnsd_ppp_open(struct lnsd *h, uv_loop_t *loop)
 {
 	struct roam_tun_opts o;
@@ -726,6 +754,8 @@ int lnsd_ppp_open(struct lnsd *h, uv_loop_t *loop)
 	}
 	uv_timer_init(loop, &h->ppp_timer);
 	h->ppp_timer.data = h;
+	uv_timer_init(loop, &h->drain_timer);
+	h->drain_timer.data = h;
 	h->ppp_timer_ready = true;
 	uv_timer_start(&h->ppp_timer, ppp_timer_cb, 100, 100);
 	log_info("ppp: %s, pool %u addresses", roam_tun_name(h->tun), h->pool.size - 2);
@@ -737,7 +767,10 @@ void lnsd_ppp_close(struct lnsd *h)
 	if (h->ppp_timer_ready) {
 		uv_timer_stop(&h->ppp_timer);
 		uv_close((uv_handle_t *)&h->ppp_timer, NULL);
+		uv_timer_stop(&h->drain_timer);
+		uv_close((uv_handle_t *)&h->drain_timer, NULL);
 		h->ppp_timer_ready = false;
+		h->drain_armed = false;
 	}
 	if (h->tun) {
 		roam_tun_close(h->tun, NULL);

@@ -27,6 +27,7 @@ void lnsd_session_free(void *arg, struct l2tp_session *s)
 {
 	struct lnsd *h = arg;
 	lnsd_ppp_release(h, lnsd_session_of(s));
+	lnsd_handoff_session_free(h, lnsd_session_of(s));
 	free(lnsd_session_of(s));
 }
 

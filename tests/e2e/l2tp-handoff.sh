@@ -9,8 +9,11 @@
 #
 # Handoff run (ten moves with netlab's notice, then two without: keepalive loss): TCP survives
 # with every byte verified, PPP was negotiated once (lnsd and mnd ppp_negotiations == 1), the
-# address never changes, lnsd resumed 12 handoffs; UDP loss and the gap around each move are
-# printed.  Forged (one byte flipped) and replayed USER_MOVED
+# address never changes, lnsd resumed a handoff for each of the 12 moves (and for each extra
+# re-attachment when the loaded box moves the radio late); printed: the UDP datagrams lost around
+# each move (with the notice ~0: the LNS buffers the parked call's packets and those in flight to
+# the old LAC, and sends them on resume) and how long arrivals stopped (the handoff's latency),
+# lnsd's park_* and lacd's handoff counters, the UDP socket drops of each namespace.  Forged (one byte flipped) and replayed USER_MOVED
 # datagrams (a genuine one captured on the LAC group network and sent again) are dropped and
 # counted by lacd and move no call; a handoff ICRQ for a MIN the LNS has not parked is refused
 # (unknown MIN) and the call goes on as a fresh one.  tshark decodes every L2TP packet of the core capture with
@@ -74,8 +77,11 @@ capture() { # SERVICE IFACE FILTER FILE
   t_capturing "$4.log" || t_fail "tshark capture on $1 $2" "$(cat "$4.log")"
 }
 stop_captures() { local p; for p in "${BGPIDS[@]}"; do kill -INT $p 2>/dev/null; wait $p 2>/dev/null; done; BGPIDS=(); }
+# The payload of trafgen's streams inside (UDP 5001, TCP 5002) is decoded as data: random octets
+# that a heuristic dissector (Thrift, ...) or an ephemeral port's dissector claims would be
+# "malformed" whatever the L2TP, PPP, IP, UDP and TCP layers (all still checked) carry.
 clean_decode() {
-  local out; out=$(tshark -r "$1" -Y '_ws.malformed || _ws.expert.severity >= error' 2>/dev/null)
+  local out; out=$(tshark -r "$1" -d udp.port==5001,data -d tcp.port==5002,data -Y '_ws.malformed || _ws.expert.severity >= error' 2>/dev/null)
   [ -z "$out" ] || { echo "$out" | head -5; return 1; }
 }
 all_l2tp() {
@@ -94,7 +100,9 @@ traffic() {
   TS=$!
   sleep 0.5
   T0=${EPOCHREALTIME/./}
-  ip netns exec "$P-srv" "$BIN/trafgen" udp-send --to "$a:5001" --rate 2000 --duration "$dur" --json "$d/udp-send.json" >/dev/null 2>"$d/udp-send.err" &
+  # From port 5001 too: an ephemeral source port that some tshark dissector claims would have
+  # the datagrams' payload decoded as that protocol and flagged malformed (clean_decode).
+  ip netns exec "$P-srv" "$BIN/trafgen" udp-send --bind 10.86.2.10:5001 --to "$a:5001" --rate 2000 --duration "$dur" --json "$d/udp-send.json" >/dev/null 2>"$d/udp-send.err" &
   US=$!
   ip netns exec "$P-srv" "$BIN/trafgen" tcp-client --to "$a:5002" --rate 100000 --duration "$dur" --stall-ms 500 --timeout 5 --json "$d/tcp-client.json" >/dev/null 2>"$d/tcp-client.err" &
   TC=$!
@@ -110,15 +118,19 @@ sleep_until() { # microseconds since the epoch
   [ "$1" -gt "$now" ] && sleep "$(printf '%d.%06d' $((($1 - now) / 1000000)) $((($1 - now) % 1000000)))"
   return 0
 }
-# move_report DIR: UDP loss and, for each move, the datagrams missing from the 100 ms buckets of
-# trafgen's series from 0.3 s before to 2 s after it (2,000/s: 200 a bucket), as a gap in ms.
+# move_report DIR: UDP loss and, for each move, from the 100 ms buckets of trafgen's series
+# from 0.3 s before to 2 s after it (2,000/s: 200 a bucket): the datagrams lost around it (what
+# the buckets lack in all: datagrams delivered late, e.g. buffered by the LNS and sent on
+# resume, count as delivered) and the gap (what the buckets short of 200 lack: the time
+# without arrivals, the handoff's latency, in ms at 2 a ms).
 move_report() {
-  local d=$1 k t b lost
+  local d=$1 k t lost short
   echo "# UDP 2000/s: sent $(jq .sent "$d/udp-send.json"), received $(jq .received "$d/udp-recv.json"), lost $(jq .lost "$d/udp-recv.json"), longest gap $(jq .max_gap_ms "$d/udp-recv.json") ms"
   for k in "${!MOVE_AT[@]}"; do
     t=$(( (MOVE_AT[$k] - T0) / 100000 ))   # bucket of the move (100 ms), relative to the start
-    lost=$(jq --argjson b "$t" '. as $r | [range([$b - 3, 0] | max; $b + 20) | ($r.series[.] // 0) | [200 - ., 0] | max] | add // 0' "$d/udp-recv.json")
-    echo "#   move $k ($(printf %s "${MOVE_TO[$k]}")): ~$lost datagrams missing around it, a gap of ~$((lost / 2)) ms"
+    lost=$(jq --argjson b "$t" '. as $r | [range([$b - 3, 0] | max; $b + 20) | 200 - ($r.series[.] // 0)] | add // 0' "$d/udp-recv.json")
+    short=$(jq --argjson b "$t" '. as $r | [range([$b - 3, 0] | max; $b + 20) | ($r.series[.] // 0) | [200 - ., 0] | max] | add // 0' "$d/udp-recv.json")
+    echo "#   move $k ($(printf %s "${MOVE_TO[$k]}")): ~$lost datagrams lost around it, arrivals stopped ~$((short / 2)) ms"
   done
 }
 
@@ -178,9 +190,18 @@ echo "# TCP: $(jq .bytes_verified "$D/tcp-server.json") bytes verified, longest 
 move_report "$D"
 t_check "lnsd: ppp_negotiations == 1" test "$(st lns ppp_negotiations)" = 1
 t_check "mnd: ppp_negotiations == 1" test "$(mnv ppp_negotiations)" = 1
-t_check "mnd: $MOVES re-attachments, 1 attachment" test "$(mnv reattaches)/$(mnv attaches)" = "$MOVES/1"
-t_check "lnsd: handoffs_resumed == $MOVES" test "$(st lns handoffs_resumed)" = $MOVES
-echo "# lnsd: $(ctl lns stats | jq -c '{ppp_negotiations, handoffs_resumed, parked}')"
+# At least one re-attachment and one resumed handoff per move.  More when the box is so loaded
+# that netlab moves the radio later than the notice said: mnd's ATTACH then still reaches the
+# LAC it left, which resumes the call, and the real move follows as a silent one.  Either way
+# the call is resumed each time (PPP negotiated once, above).
+RA=$(mnv reattaches) RS=$(st lns handoffs_resumed)
+[ "$RA" -gt $MOVES ] && echo "# $RA re-attachments for $MOVES moves (radio moved late)"
+t_check "mnd: $MOVES+ re-attachments ($RA), 1 attachment" test "$RA" -ge $MOVES -a "$(mnv attaches)" = 1
+t_check "lnsd: handoffs_resumed >= $MOVES ($RS), one per re-attachment" test "$RS" -ge $MOVES -a "$RS" = "$RA"
+echo "# lnsd: $(ctl lns stats | jq -c '{ppp_negotiations, handoffs_resumed, parked, park_buffered, park_resent, park_flushed, park_dropped, park_discarded}')"
+for l in lac1 lac2; do echo "# $l: $(ctl $l stats | jq -c '{drop_unknown_session, handoffs_sent, handoffs_accepted, handoffs_refused, handoffs_retried, own_superseded, um_older, access_drop_frame_no_call, access_frames_queued, access_tx_errors, access_drop_late}')"; done
+echo "# mnd: $(ctl mn l2tp | jq -c '{rx_ip, drop_ip, drop_not_attached, rx_lost, frames_bad}')"
+for n in mn lac1 lac2 lns; do echo "# $n UDP: $(IN $n cat /proc/net/snmp | awk '/^Udp:/ {if (h) print; h = 1}')"; done
 
 # ---- forged and replayed USER_MOVED ----
 # The genuine USER_MOVED datagrams lac1 sent (its moves away: 5), as seen on lac2's side.
@@ -242,7 +263,6 @@ kill -STOP "$LAC1_PID"
 t_cleanup "kill -CONT $LAC1_PID"
 NL move mn --to cell2 >/dev/null
 t_check "mnd: on lac2 after lac1's silence" t_poll 15 mn_on 10.86.1.2
-kill -CONT "$LAC1_PID"
 refused() { # DAEMON: handoffs_refused_unknown_min grew by one
   local b; [ "$1" = lac2 ] && b=$l2_before || b=$lns_before
   [ "$(st "$1" handoffs_refused_unknown_min)" = $(($(jq .handoffs_refused_unknown_min <<<"$b") + 1)) ]
@@ -252,6 +272,10 @@ t_check "lac2 counted the refusal (handoffs_refused_unknown_min)" t_poll 5 refus
 t_check "no parked call moved: handoffs_resumed unchanged" test "$(st lns handoffs_resumed)" = "$(jq .handoffs_resumed <<<"$lns_before")"
 renegotiated2() { [ "$(mnv ppp_negotiations)" = 2 ] && mn_on 10.86.1.2; }
 t_check "the call went on as a fresh one: PPP renegotiated (mnd ppp_negotiations 2)" t_poll 15 renegotiated2
+# lac1 stays frozen until then: woken earlier, it would find the mobile silent and hand its call
+# off for real (CDN, USER_MOVED), and lac2, refused with the forged entry, would rightly ask
+# again with lac1's newer USER_MOVED and resume it (l2tp-handoff.md 3.1).
+kill -CONT "$LAC1_PID"
 
 # ---- the capture ----
 stop_captures

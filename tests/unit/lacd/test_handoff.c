@@ -832,3 +832,159 @@ Test(lacd_handoff, coming_back_to_the_same_lac)
 	cr_assert_eq(proto, PPP_PROTO_CHAP);
 	cr_assert_eq(info[0], PPP_CHAP_CHALLENGE);
 }
+
+/* ---- A -> B -> A: our own entry is stale once the call moved on ---- */
+
+#define THIRD_LAC 0xc0000233u /* 192.0.2.51 */
+
+/* The mobile answers the CHAP Challenge in DATA message i to it. */
+static void answer_challenge(unsigned i)
+{
+	uint16_t proto;
+	uint8_t info[512];
+	size_t len;
+	acc_frame(i, &proto, info, &len);
+	cr_assert_eq(proto, PPP_PROTO_CHAP);
+	cr_assert_eq(info[0], PPP_CHAP_CHALLENGE);
+	mobile_ppp_open();
+	cr_assert_eq(ppp_input(&mob_ppp_peer, proto, info, len, now), 0);
+	cr_assert_eq(nmob_out, 1);
+	mobile_sends_response();
+}
+
+/* This LAC is A: the mobile leaves it (own entry), B resumes the call and hands it off in
+ * turn (a newer USER_MOVED): B's entry replaces ours, a late older one does not replace B's,
+ * and when the mobile comes back the handoff request names B's ids, not our stale ones. */
+Test(lacd_handoff, a_b_a_newer_user_moved_replaces_own_entry)
+{
+	struct lacd_session *s = established_call();
+	uint16_t own_tid = s->s.t->id, own_sid = s->s.id;
+	now += 3000;
+	lacd_access_run_timers(&h, now);
+	struct lacd_ho_entry *e = lacd_ho_lookup(&h, MIN1, now);
+	cr_assert_not_null(e);
+	cr_assert(e->own);
+	cr_assert_eq(e->um.old_tunnel_id, own_tid);
+	uint64_t own_ts = e->um.timestamp_ms;
+
+	uint8_t pkt[256];
+	size_t n = make_um(pkt, sizeof(pkt), OTHER_LAC, own_ts + 2000, &key_cur, 7,
+			   PPP_PROTO_CHAP);
+	um_in(pkt, n, OTHER_LAC);
+	e = lacd_ho_lookup(&h, MIN1, now);
+	cr_assert_not_null(e);
+	cr_assert_not(e->own, "B's USER_MOVED replaced our own entry");
+	cr_assert_eq(e->um.lac_addr, OTHER_LAC);
+	cr_assert_eq(e->um.old_tunnel_id, 4001);
+	cr_assert_eq(h.ho.stats.own_superseded, 1);
+
+	/* A third LAC's USER_MOVED for the same MIN, older than B's, arriving late. */
+	n = make_um(pkt, sizeof(pkt), THIRD_LAC, own_ts + 1000, &key_cur, 7, PPP_PROTO_CHAP);
+	um_in(pkt, n, THIRD_LAC);
+	cr_assert_eq(h.ho.stats.um_older, 1);
+	cr_assert_eq(lacd_ho_lookup(&h, MIN1, now)->um.lac_addr, OTHER_LAC);
+
+	/* The mobile is back: re-challenged, and the ICRQ asks for the call B parked. */
+	peer_reset(&h.ep, "192.0.2.10:1701", now);
+	unsigned before = nacc;
+	attach(78);
+	cr_assert_eq(nacc, before + 2);
+	answer_challenge(before + 1);
+	lns_sccrp();
+	cr_assert_eq(last(), L2TP_MSG_ICRQ);
+	cr_assert(r.ho_avps & L2TP_HO_BIT(L2TP_HO_AVP_REQUEST));
+	cr_assert_eq(r.ho_request.old_tunnel_id, 4001);
+	cr_assert_eq(r.ho_request.old_session_id, 4002);
+	cr_assert(r.ho_request.old_tunnel_id != own_tid || r.ho_request.old_session_id != own_sid);
+}
+
+/* The race: the mobile is back at A before B's USER_MOVED arrives, so A asks with its own
+ * (stale) entry; B's USER_MOVED arrives while the ICRQ is on its way and the LNS refuses
+ * (mismatch: the call is parked under B's ids).  A asks again at once with B's entry: no
+ * fresh call, no PPP renegotiation, the mobile stays attached. */
+Test(lacd_handoff, a_b_a_refused_stale_own_entry_asks_again)
+{
+	struct lacd_session *s = established_call();
+	uint16_t own_tid = s->s.t->id, own_sid = s->s.id;
+	now += 3000;
+	lacd_access_run_timers(&h, now);
+	uint64_t own_ts = lacd_ho_lookup(&h, MIN1, now)->um.timestamp_ms;
+
+	peer_reset(&h.ep, "192.0.2.10:1701", now);
+	unsigned before = nacc;
+	attach(79);
+	answer_challenge(before + 1);
+	lns_sccrp();
+	cr_assert_eq(last(), L2TP_MSG_ICRQ);
+	cr_assert_eq(r.ho_request.old_tunnel_id, own_tid, "our own entry, B's not heard yet");
+	cr_assert_eq(r.ho_request.old_session_id, own_sid);
+	s = lacd_session_by_min(&h, MIN1);
+	cr_assert_not_null(s);
+	uint16_t first_sid = s->s.id;
+
+	uint8_t pkt[256];
+	size_t n = make_um(pkt, sizeof(pkt), OTHER_LAC, own_ts + 2000, &key_cur, 7,
+			   PPP_PROTO_CHAP);
+	um_in(pkt, n, OTHER_LAC);
+
+	unsigned bout = nout, bacc = nacc;
+	msg_init(L2TP_MSG_ICRP, first_sid);
+	m.avps = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID);
+	m.assigned_session_id = LNS_SID;
+	m.ho_avps = L2TP_HO_BIT(L2TP_HO_AVP_REFUSED);
+	m.ho_refused.reason = L2TP_HO_REFUSE_MISMATCH;
+	feed_lns();
+	cr_assert_eq(h.ho.stats.refused[L2TP_HO_REFUSE_MISMATCH], 1);
+	cr_assert_eq(h.ho.stats.handoffs_retried, 1);
+	cr_assert_eq(h.ho.stats.fallback_calls, 0, "no fresh call");
+	cr_assert_eq(count(L2TP_MSG_CDN, bout), 1, "the refused call cleared");
+	cr_assert_eq(count(L2TP_MSG_ICCN, bout), 0);
+	cr_assert_eq(last(), L2TP_MSG_ICRQ);
+	cr_assert(r.ho_avps & L2TP_HO_BIT(L2TP_HO_AVP_REQUEST));
+	cr_assert_eq(r.ho_request.old_tunnel_id, 4001, "asked again with B's ids");
+	cr_assert_eq(r.ho_request.old_session_id, 4002);
+	cr_assert_not_null(lacd_link_by_min(&h, MIN1), "the mobile stays attached");
+	for (unsigned i = bacc; i < nacc; i++)
+		cr_assert_neq(acc_got(i), ACCESS_DETACH);
+
+	/* The LNS accepts that one: ICCN with the mobile's CHAP (the same Response). */
+	s = lacd_session_by_min(&h, MIN1);
+	cr_assert_not_null(s);
+	cr_assert_neq(s->s.id, first_sid);
+	msg_init(L2TP_MSG_ICRP, s->s.id);
+	m.avps = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID);
+	m.assigned_session_id = LNS_SID + 1;
+	m.ho_avps = L2TP_HO_BIT(L2TP_HO_AVP_ACCEPTED) | L2TP_HO_BIT(L2TP_HO_AVP_CALL_STATE);
+	m.ho_accepted.old_tunnel_id = 4001;
+	m.ho_accepted.old_session_id = 4002;
+	feed_lns();
+	cr_assert_eq(last(), L2TP_MSG_ICCN);
+	cr_assert_eq(r.proxy_auth_type, L2TP_PROXY_AUTH_CHAP);
+	cr_assert_eq(s->ho.state, LACD_HO_RESUMED);
+	cr_assert_eq(h.ho.stats.handoffs_accepted, 1);
+	cr_assert_null(lacd_ho_lookup(&h, MIN1, now), "entry used");
+}
+
+/* Refused with our own entry and nothing newer known: the stale entry goes, a fresh call. */
+Test(lacd_handoff, refused_own_entry_dropped)
+{
+	established_call();
+	now += 3000;
+	lacd_access_run_timers(&h, now);
+	peer_reset(&h.ep, "192.0.2.10:1701", now);
+	unsigned before = nacc;
+	attach(80);
+	answer_challenge(before + 1);
+	lns_sccrp();
+	struct lacd_session *s = lacd_session_by_min(&h, MIN1);
+	msg_init(L2TP_MSG_ICRP, s->s.id);
+	m.avps = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID);
+	m.assigned_session_id = LNS_SID;
+	m.ho_avps = L2TP_HO_BIT(L2TP_HO_AVP_REFUSED);
+	m.ho_refused.reason = L2TP_HO_REFUSE_UNKNOWN_MIN;
+	feed_lns();
+	cr_assert_eq(last(), L2TP_MSG_ICCN);
+	cr_assert_eq(h.ho.stats.handoffs_retried, 0);
+	cr_assert_eq(h.ho.stats.fallback_refused, 1);
+	cr_assert_null(lacd_ho_lookup(&h, MIN1, now), "our stale entry dropped");
+}

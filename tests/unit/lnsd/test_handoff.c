@@ -15,9 +15,9 @@
 #include "../../../lns/lnsd.h"
 #include "roam/auth.h"
 #include "roam/clock.h"
-#include "../common/l2tp_peer.h"
 
 static struct lnsd h;
+#include "lnsd_mobile.h"
 
 /* ---- two LACs on one scripted peer ---- */
 
@@ -44,142 +44,33 @@ static void use(int i)
 	cur = i;
 }
 
-/* ---- data messages and the mobile ---- */
+/* ---- data messages and the mobile (lnsd_mobile.h) ---- */
 
-static struct {
-	uint8_t buf[2048];
-	size_t len;
-} dq[512];
-static unsigned ndq, dq_read;
-
-static struct ppp mob;
-static struct {
-	uint8_t buf[2048];
-	size_t len;
-} mq[256];
-static unsigned nmq, mq_read;
-static uint16_t mob_ns, lns_sid;
-static int mob_up, mob_down, mob_rx_ip, mob_lcp_confreq_rx;
 static uint16_t last_data_ns;   /* Ns of the last data message lnsd sent */
 static unsigned data_rx_count;
-static uint8_t tun_last[2048];
-static size_t tun_len;
-static unsigned tun_count;
 
-static void l2tp_tx(void *arg, const struct roam_sockaddr *dst, const struct roam_ipaddr *src,
-		    const uint8_t *pkt, size_t len)
+/* lnsd's data messages go to the current LAC and carry consecutive Ns; LCP Configure-Requests
+ * (a PPP renegotiation) are counted. */
+static void data_check(const struct l2tp_hdr *hd, uint16_t proto, const uint8_t *info,
+		       size_t ilen)
 {
-	if (len >= 1 && !(pkt[0] & 0x80)) {
-		cr_assert_lt(ndq, 512);
-		memcpy(dq[ndq].buf, pkt, len);
-		dq[ndq].len = len;
-		ndq++;
-		return;
+	cr_assert_eq(hd->tunnel_id, lacs[cur].our_tid, "data to the current LAC");
+	if (hd->flags & L2TP_HDR_S) {
+		if (data_rx_count)
+			cr_assert_eq(hd->ns, (uint16_t)(last_data_ns + 1), "lnsd's data Ns continue");
+		last_data_ns = hd->ns;
+		data_rx_count++;
 	}
-	tx(arg, dst, src, pkt, len);
-}
-
-static void tun_capture(struct lnsd *hh, const uint8_t *pkt, size_t len)
-{
-	(void)hh;
-	memcpy(tun_last, pkt, len);
-	tun_len = len;
-	tun_count++;
-}
-
-static void mob_output(void *ctx, uint16_t proto, const uint8_t *info, size_t len)
-{
-	(void)ctx;
-	struct wbuf w;
-	cr_assert_lt(nmq, 256);
-	wbuf_init_fixed(&w, mq[nmq].buf, sizeof(mq[nmq].buf));
-	ppp_frame_hdr_encode(&w, proto, 0, 0);
-	wbuf_put_bytes(&w, info, len);
-	mq[nmq].len = w.len;
-	nmq++;
-}
-
-static void mob_event(void *ctx, const struct ppp_event *ev)
-{
-	(void)ctx;
-	if (ev->type == PPP_EV_NETWORK_UP)
-		mob_up = 1;
-	if (ev->type == PPP_EV_LINK_DOWN)
-		mob_down = 1;
-}
-
-static void mob_init(const char *name, const char *password)
-{
-	struct ppp_cfg cfg;
-	static const struct ppp_ops ops = { .output = mob_output, .event = mob_event };
-	ppp_cfg_default(&cfg, PPP_ROLE_PEER);
-	cfg.auth = PPP_AUTH_PAP | PPP_AUTH_CHAP;
-	cfg.echo_interval_ms = 0;
-	snprintf(cfg.name, sizeof(cfg.name), "%s", name);
-	memcpy(cfg.secret, password, strlen(password));
-	cfg.secret_len = strlen(password);
-	cr_assert_eq(ppp_init(&mob, &cfg, &ops, NULL), 0);
-	nmq = mq_read = 0;
-	mob_ns = 0;
-	mob_up = mob_down = mob_rx_ip = mob_lcp_confreq_rx = 0;
-}
-
-/* Moves frames both ways between lnsd and the mobile through the current LAC until nothing
- * is left.  Checks that lnsd's data messages go to the current LAC and carry consecutive Ns. */
-static void pump(void)
-{
-	for (int round = 0; round < 200; round++) {
-		bool moved = false;
-		while (dq_read < ndq) {
-			struct l2tp_hdr hd;
-			uint16_t proto;
-			const uint8_t *info;
-			size_t ilen;
-			unsigned i = dq_read++;
-			cr_assert_eq(l2tp_hdr_decode(dq[i].buf, dq[i].len, &hd), 0);
-			cr_assert_eq(hd.tunnel_id, lacs[cur].our_tid, "data to the current LAC");
-			if (hd.flags & L2TP_HDR_S) {
-				if (data_rx_count)
-					cr_assert_eq(hd.ns, (uint16_t)(last_data_ns + 1),
-						     "lnsd's data Ns continue");
-				last_data_ns = hd.ns;
-				data_rx_count++;
-			}
-			cr_assert_eq(ppp_frame_parse(dq[i].buf + hd.hdr_len, hd.msg_len - hd.hdr_len,
-						     &proto, &info, &ilen), 0);
-			if (proto == PPP_PROTO_LCP && ilen && info[0] == PPP_CONFREQ)
-				mob_lcp_confreq_rx++;
-			if (ppp_input(&mob, proto, info, ilen, now) == 1)
-				mob_rx_ip++;
-			moved = true;
-		}
-		while (mq_read < nmq) {
-			uint8_t pkt[2100];
-			struct wbuf w;
-			unsigned i = mq_read++;
-			struct l2tp_hdr hd = { .flags = L2TP_HDR_L | L2TP_HDR_S, .tunnel_id = tid,
-					       .session_id = lns_sid, .ns = mob_ns++ };
-			wbuf_init_fixed(&w, pkt, sizeof(pkt));
-			cr_assert_eq(l2tp_data_hdr_encode(&w, &hd, mq[i].len), 0);
-			wbuf_put_bytes(&w, mq[i].buf, mq[i].len);
-			l2tp_ep_input(&h.ep, pkt, w.len, &peer, NULL, now);
-			moved = true;
-		}
-		if (!moved)
-			return;
-	}
-	cr_assert_fail("PPP does not settle");
+	if (proto == PPP_PROTO_LCP && ilen && info[0] == PPP_CONFREQ)
+		mob_lcp_confreq_rx++;
 }
 
 static char snap_path[64];
 
 static void setup_conf(const char *handoff, const char *auth)
 {
-	char err[256], yaml[2048];
-	memset(&h, 0, sizeof(h));
+	char yaml[2048];
 	snprintf(yaml, sizeof(yaml),
-		 "host_name: lns\n"
-		 "control_socket: /tmp/x.sock\n"
 		 "peers:\n"
 		 "  - address: 192.0.2.1\n    secret: s3cret\n"
 		 "  - address: 192.0.2.2\n    secret: s3cret\n"
@@ -189,10 +80,7 @@ static void setup_conf(const char *handoff, const char *auth)
 		 "  credentials: \"alice wonderland\\nbob builder\\n\"\n"
 		 "  local_address: 10.64.0.1\n  pool: 10.64.0.0/29\n  echo_interval: 0s\n",
 		 handoff, auth);
-	cr_assert_eq(lnsd_conf_load_string(&h.conf, yaml, err, sizeof(err)), 0, "%s", err);
-	h.ep.tx = l2tp_tx;
-	h.tun_tx = tun_capture;
-	cr_assert_eq(lnsd_core_init(&h), 0);
+	cr_assert_eq(lnsd_start(yaml), 0);
 }
 
 static void setup_with(const char *handoff, const char *auth)
@@ -230,14 +118,8 @@ static const uint8_t lac_challenge[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
 static struct l2tp_tunnel *tunnel_up(int i, bool auth)
 {
 	use(i);
-	msg_init(L2TP_MSG_SCCRQ, 0);
+	peer_sccrq(i == 0 ? "lac1" : i == 1 ? "lac2" : "lac3", lacs[i].our_tid);
 	m.tunnel_id = 0;
-	m.avps = L2TP_AVP_BIT(L2TP_AVP_PROTOCOL_VERSION) | L2TP_AVP_BIT(L2TP_AVP_HOST_NAME) |
-		 L2TP_AVP_BIT(L2TP_AVP_FRAMING_CAP) | L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TUNNEL_ID);
-	m.proto_ver = 1;
-	l2tp_bytes_str(&m.host_name, i == 0 ? "lac1" : i == 1 ? "lac2" : "lac3");
-	m.framing_cap = 3;
-	m.assigned_tunnel_id = lacs[i].our_tid;
 	if (auth) {
 		m.avps |= L2TP_AVP_BIT(L2TP_AVP_CHALLENGE);
 		l2tp_bytes_set(&m.challenge, lac_challenge, sizeof(lac_challenge));
@@ -264,16 +146,6 @@ static struct l2tp_tunnel *tunnel_up(int i, bool auth)
 
 #define MIN_A "3125550100"
 
-static void icrq(uint16_t lsid, const char *min)
-{
-	msg_init(L2TP_MSG_ICRQ, 0);
-	m.avps = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID) | L2TP_AVP_BIT(L2TP_AVP_CALL_SERIAL) |
-		 L2TP_AVP_BIT(L2TP_AVP_CALLING_NUMBER);
-	m.assigned_session_id = lsid;
-	m.call_serial = lsid;
-	l2tp_bytes_str(&m.calling_number, min);
-}
-
 static void iccn(void)
 {
 	msg_init(L2TP_MSG_ICCN, lns_sid);
@@ -286,7 +158,7 @@ static void iccn(void)
 /* A call from the current LAC (session lsid) with the mobile's PPP brought up. */
 static struct lnsd_session *call_up(uint16_t lsid, const char *user, const char *pw)
 {
-	icrq(lsid, MIN_A);
+	peer_icrq(lsid, MIN_A);
 	feed();
 	cr_assert_eq(last(), L2TP_MSG_ICRP);
 	cr_assert_eq(r.ho_avps, 0, "no handoff AVP for a plain call");
@@ -319,9 +191,16 @@ static size_t ip_packet(uint8_t *p, uint32_t src, uint32_t dst, uint8_t tag)
 	return 28;
 }
 
+/* The old LAC's next expected data Ns in its CDN: all lnsd sent arrived but the last
+ * cdn_in_flight ones (still on their way to it when it sent the CDN). */
+static uint16_t cdn_in_flight;
+
 /* The old LAC reports the handoff: CDN Result 1 + Handoff Cause (+ Call State). */
 static void handoff_cdn(uint16_t lsid, const char *min, uint16_t lac_data_ns)
 {
+	struct l2tp_session *ls = l2tp_session_find(&h.ep, tid, lns_sid);
+	uint16_t nr = ls ? (uint16_t)(ls->data_ns - cdn_in_flight) : 0;
+	cdn_in_flight = 0;
 	msg_init(L2TP_MSG_CDN, lns_sid);
 	m.avps = L2TP_AVP_BIT(L2TP_AVP_RESULT_CODE) | L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID);
 	m.result.result = L2TP_CDN_LOST_CARRIER;
@@ -330,6 +209,7 @@ static void handoff_cdn(uint16_t lsid, const char *min, uint16_t lac_data_ns)
 	m.ho_cause.cause = L2TP_HO_CAUSE_MOBILE_LOST;
 	snprintf(m.ho_cause.min, sizeof(m.ho_cause.min), "%s", min);
 	m.ho_state.data_ns = lac_data_ns;
+	m.ho_state.data_nr = nr;
 	m.ho_state.ppp_phase = PPP_PHASE_NETWORK;
 	feed();
 }
@@ -338,7 +218,7 @@ static void handoff_cdn(uint16_t lsid, const char *min, uint16_t lac_data_ns)
 static void handoff_icrq(uint16_t lsid, const char *min, uint16_t old_t, uint16_t old_s,
 			 uint16_t next_ns)
 {
-	icrq(lsid, min);
+	peer_icrq(lsid, min);
 	m.ho_avps = L2TP_HO_BIT(L2TP_HO_AVP_REQUEST) | L2TP_HO_BIT(L2TP_HO_AVP_CALL_STATE);
 	m.ho_request.old_tunnel_id = old_t;
 	m.ho_request.old_session_id = old_s;
@@ -616,7 +496,7 @@ Test(lnsd_handoff, refused_unknown_min_and_mismatch, .init = setup, .fini = tear
 	handoff_icrq(23, MIN_A, 78, 11, 0);
 	cr_assert_eq(r.ho_refused.reason, L2TP_HO_REFUSE_MISMATCH);
 	/* Calling Number and Handoff Request disagreeing */
-	icrq(24, "3125550101");
+	peer_icrq(24, "3125550101");
 	m.ho_avps = L2TP_HO_BIT(L2TP_HO_AVP_REQUEST);
 	m.ho_request.old_tunnel_id = 77;
 	m.ho_request.old_session_id = 11;
@@ -953,4 +833,50 @@ Test(lnsd_handoff, snapshot_expired_and_bad_records_skipped, .fini = teardown)
 	lnsd_handoff_run_timers(&h, 1000000 + 60000);
 	cr_assert_null(parked("5551234"));
 	cr_assert_eq(h.pool.used, 0);
+}
+
+/* The last IP packet lnsd sent before the CDN never reached the old LAC (in flight when it sent
+ * the CDN: its Data Nr is that packet's Ns).  It goes first into the park buffer and is sent
+ * again on resume, before what the TUN device delivered meanwhile (handoff.resend_window). */
+Test(lnsd_handoff, in_flight_packet_resent_first, .init = setup, .fini = teardown)
+{
+	cdn_in_flight = 1;
+	park_alice();
+	cr_assert_eq(h.hstats.park_resent, 1);
+	struct lnsd_parked *p = parked(MIN_A);
+	cr_assert_eq(p->npkts, 1);
+	uint8_t pkt[64];
+	for (uint8_t i = 0; i < 2; i++) {
+		size_t n = ip_packet(pkt, 0xc6336401, 0x0a400002, (uint8_t)(10 + i));
+		lnsd_ppp_from_tun(&h, pkt, n);
+	}
+	cr_assert_eq(p->npkts, 3);
+	now += 500;
+	tunnel_up(1, true);
+	handoff_icrq(21, MIN_A, 77, 11, mob_ns);
+	cr_assert(r.ho_avps & L2TP_HO_BIT(L2TP_HO_AVP_ACCEPTED));
+	unsigned before = ndq;
+	handoff_iccn_chap("alice", "wonderland");
+	cr_assert_eq(h.hstats.handoffs_resumed, 1);
+	cr_assert_eq(h.hstats.park_flushed, 3);
+	/* in order: the one lost in flight (tag 2), then 10 and 11 */
+	static const uint8_t want[] = { 2, 10, 11 };
+	unsigned k = 0;
+	for (unsigned i = before; i < ndq; i++) {
+		struct l2tp_hdr hd;
+		uint16_t proto;
+		const uint8_t *info;
+		size_t ilen;
+		if (l2tp_hdr_decode(dq[i].buf, dq[i].len, &hd) < 0 || (hd.flags & L2TP_HDR_T))
+			continue;
+		cr_assert_eq(ppp_frame_parse(dq[i].buf + hd.hdr_len, hd.msg_len - hd.hdr_len,
+					     &proto, &info, &ilen), 0);
+		if (proto != PPP_PROTO_IP)
+			continue;
+		cr_assert_lt(k, 3);
+		cr_assert_eq(info[27], want[k], "packet %u: tag %u", k, info[27]);
+		k++;
+	}
+	cr_assert_eq(k, 3);
+	cr_assert_eq(h.hstats.park_dropped, 0);
 }

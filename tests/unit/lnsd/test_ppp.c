@@ -8,147 +8,27 @@
 
 #include "../../../lns/lnsd.h"
 #include "roam/auth.h"
-#include "../common/l2tp_peer.h"
 
 static struct lnsd h;
+#include "lnsd_mobile.h"
 
-/* lnsd's data messages (control ones go to l2tp_peer.h's out[]). */
-static struct {
-	uint8_t buf[2048];
-	size_t len;
-} dq[256];
-static unsigned ndq, dq_read;
-
-/* The mobile's PPP and what it sends. */
-static struct ppp mob;
-static struct {
-	uint8_t buf[2048];
-	size_t len;
-} mq[256];
-static unsigned nmq, mq_read;
-static uint16_t mob_ns, lns_sid;
-static int mob_up, mob_down, mob_rx_ip;
-static enum ppp_down_reason mob_down_reason;
-
-/* What lnsd wrote to its TUN device. */
-static uint8_t tun_last[2048];
-static size_t tun_len;
-static unsigned tun_count;
-
-static void l2tp_tx(void *arg, const struct roam_sockaddr *dst, const struct roam_ipaddr *src,
-		    const uint8_t *pkt, size_t len)
+static void data_check(const struct l2tp_hdr *hd, uint16_t proto, const uint8_t *info,
+		       size_t ilen)
 {
-	if (len >= 1 && !(pkt[0] & 0x80)) {
-		cr_assert_lt(ndq, 256);
-		memcpy(dq[ndq].buf, pkt, len);
-		dq[ndq].len = len;
-		ndq++;
-		return;
-	}
-	tx(arg, dst, src, pkt, len);
-}
-
-static void tun_capture(struct lnsd *hh, const uint8_t *pkt, size_t len)
-{
-	(void)hh;
-	memcpy(tun_last, pkt, len);
-	tun_len = len;
-	tun_count++;
-}
-
-static void mob_output(void *ctx, uint16_t proto, const uint8_t *info, size_t len)
-{
-	(void)ctx;
-	struct wbuf w;
-	cr_assert_lt(nmq, 256);
-	wbuf_init_fixed(&w, mq[nmq].buf, sizeof(mq[nmq].buf));
-	ppp_frame_hdr_encode(&w, proto, 0, 0);
-	wbuf_put_bytes(&w, info, len);
-	cr_assert_eq(w.err, 0);
-	mq[nmq].len = w.len;
-	nmq++;
-}
-
-static void mob_event(void *ctx, const struct ppp_event *ev)
-{
-	(void)ctx;
-	if (ev->type == PPP_EV_NETWORK_UP)
-		mob_up = 1;
-	if (ev->type == PPP_EV_LINK_DOWN) {
-		mob_down = 1;
-		mob_down_reason = ev->reason;
-	}
-}
-
-static void mob_init(const char *name, const char *password)
-{
-	struct ppp_cfg cfg;
-	static const struct ppp_ops ops = { .output = mob_output, .event = mob_event };
-	ppp_cfg_default(&cfg, PPP_ROLE_PEER);
-	cfg.auth = PPP_AUTH_PAP | PPP_AUTH_CHAP;
-	cfg.echo_interval_ms = 0;
-	snprintf(cfg.name, sizeof(cfg.name), "%s", name);
-	memcpy(cfg.secret, password, strlen(password));
-	cfg.secret_len = strlen(password);
-	cr_assert_eq(ppp_init(&mob, &cfg, &ops, NULL), 0);
-	nmq = mq_read = 0;
-	mob_ns = 0;
-	mob_up = mob_down = mob_rx_ip = 0;
-}
-
-/* Moves frames both ways until nothing is left. */
-static void pump(void)
-{
-	for (int round = 0; round < 200; round++) {
-		bool moved = false;
-		while (dq_read < ndq) {
-			struct l2tp_hdr hd;
-			uint16_t proto;
-			const uint8_t *info;
-			size_t ilen;
-			unsigned i = dq_read++;
-			cr_assert_eq(l2tp_hdr_decode(dq[i].buf, dq[i].len, &hd), 0);
-			cr_assert_eq(hd.tunnel_id, 77);
-			cr_assert_eq(ppp_frame_parse(dq[i].buf + hd.hdr_len, hd.msg_len - hd.hdr_len,
-						     &proto, &info, &ilen), 0);
-			if (ppp_input(&mob, proto, info, ilen, now) == 1)
-				mob_rx_ip++;
-			moved = true;
-		}
-		while (mq_read < nmq) {
-			uint8_t pkt[2100];
-			struct wbuf w;
-			unsigned i = mq_read++;
-			struct l2tp_hdr hd = { .flags = L2TP_HDR_L | L2TP_HDR_S, .tunnel_id = tid,
-					       .session_id = lns_sid, .ns = mob_ns++ };
-			wbuf_init_fixed(&w, pkt, sizeof(pkt));
-			cr_assert_eq(l2tp_data_hdr_encode(&w, &hd, mq[i].len), 0);
-			wbuf_put_bytes(&w, mq[i].buf, mq[i].len);
-			l2tp_ep_input(&h.ep, pkt, w.len, &peer, NULL, now);
-			moved = true;
-		}
-		if (!moved)
-			return;
-	}
-	cr_assert_fail("PPP does not settle");
+	(void)proto, (void)info, (void)ilen;
+	cr_assert_eq(hd->tunnel_id, 77);
 }
 
 static void setup_auth(const char *auth)
 {
-	char err[256], yaml[1024];
-	memset(&h, 0, sizeof(h));
+	char yaml[1024];
 	snprintf(yaml, sizeof(yaml),
-		 "host_name: lns\n"
-		 "control_socket: /tmp/x.sock\n"
 		 "peers:\n  - address: 192.0.2.1\n"
 		 "ppp:\n  enabled: yes\n  auth: %s\n"
 		 "  credentials: \"# users\\nalice wonderland\\nbob  builder \\n\"\n"
 		 "  local_address: 10.64.0.1\n  pool: 10.64.0.0/29\n  echo_interval: 0s\n",
 		 auth);
-	cr_assert_eq(lnsd_conf_load_string(&h.conf, yaml, err, sizeof(err)), 0, "%s", err);
-	h.ep.tx = l2tp_tx;
-	h.tun_tx = tun_capture;
-	cr_assert_eq(lnsd_core_init(&h), 0);
+	cr_assert_eq(lnsd_start(yaml), 0);
 	cr_assert_eq(h.ncreds, 2);
 	peer_reset(&h.ep, "192.0.2.1:1701", 2000000);
 	ndq = dq_read = 0;
@@ -164,24 +44,13 @@ static void teardown(void)
 /* Tunnel without authentication, then ICRQ/ICCN: lnsd starts PPP. */
 static struct lnsd_session *call(uint16_t lsid)
 {
-	msg_init(L2TP_MSG_SCCRQ, 0);
-	m.avps = L2TP_AVP_BIT(L2TP_AVP_PROTOCOL_VERSION) | L2TP_AVP_BIT(L2TP_AVP_HOST_NAME) |
-		 L2TP_AVP_BIT(L2TP_AVP_FRAMING_CAP) | L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TUNNEL_ID);
-	m.proto_ver = 1;
-	l2tp_bytes_str(&m.host_name, "lac1");
-	m.framing_cap = 3;
-	m.assigned_tunnel_id = 77;
+	peer_sccrq("lac1", 77);
 	feed();
 	cr_assert_eq(last(), L2TP_MSG_SCCRP);
 	tid = r.assigned_tunnel_id;
 	msg_init(L2TP_MSG_SCCCN, 0);
 	feed();
-	msg_init(L2TP_MSG_ICRQ, 0);
-	m.avps = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID) | L2TP_AVP_BIT(L2TP_AVP_CALL_SERIAL) |
-		 L2TP_AVP_BIT(L2TP_AVP_CALLING_NUMBER);
-	m.assigned_session_id = lsid;
-	m.call_serial = lsid;
-	l2tp_bytes_str(&m.calling_number, "3125550100");
+	peer_icrq(lsid, "3125550100");
 	feed();
 	cr_assert_eq(last(), L2TP_MSG_ICRP);
 	lns_sid = r.assigned_session_id;

@@ -44,14 +44,8 @@ static uint8_t lac_challenge[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 
 
 static void send_sccrq(bool with_challenge)
 {
-	msg_init(L2TP_MSG_SCCRQ, 0);
+	peer_sccrq("lac1", 77);
 	m.tunnel_id = 0;
-	m.avps = L2TP_AVP_BIT(L2TP_AVP_PROTOCOL_VERSION) | L2TP_AVP_BIT(L2TP_AVP_HOST_NAME) |
-		 L2TP_AVP_BIT(L2TP_AVP_FRAMING_CAP) | L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TUNNEL_ID);
-	m.proto_ver = 1;
-	l2tp_bytes_str(&m.host_name, "lac1");
-	m.framing_cap = 3;
-	m.assigned_tunnel_id = 77;
 	if (with_challenge) {
 		m.avps |= L2TP_AVP_BIT(L2TP_AVP_CHALLENGE);
 		l2tp_bytes_set(&m.challenge, lac_challenge, sizeof(lac_challenge));
@@ -89,12 +83,7 @@ static void bring_up(void)
 /* ICRQ + ICCN for LAC session lsid; returns lnsd's session id. */
 static uint16_t call(uint16_t lsid, const char *min)
 {
-	msg_init(L2TP_MSG_ICRQ, 0);
-	m.avps = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID) | L2TP_AVP_BIT(L2TP_AVP_CALL_SERIAL) |
-		 L2TP_AVP_BIT(L2TP_AVP_CALLING_NUMBER);
-	m.assigned_session_id = lsid;
-	m.call_serial = lsid;
-	l2tp_bytes_str(&m.calling_number, min);
+	peer_icrq(lsid, min);
 	feed();
 	cr_assert_eq(last(), L2TP_MSG_ICRP);
 	cr_assert_eq(r.session_id, lsid);
