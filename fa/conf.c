@@ -76,6 +76,51 @@ static const struct conf_field fad_dataplane_fields[] = {
 static const struct conf_schema fad_dataplane_schema = CONF_SCHEMA(struct fad_conf_dataplane,
 								   fad_dataplane_fields);
 
+static const struct conf_field fad_gfa_mobile_fields[] = {
+	CONF_STRING("name", struct fad_conf_mobile, name, .umax = 63, .help = "label for logs"),
+	CONF_ADDR("home", struct fad_conf_mobile, home, .flags = CONF_F_REQUIRED | CONF_F_V4,
+		  .help = "the mobile's home address"),
+	CONF_UINT("spi", struct fad_conf_mobile, spi, .flags = CONF_F_REQUIRED, .umin = 256,
+		  .umax = UINT32_MAX, .help = "SPI of the MN-GFA security association"),
+	CONF_SECRET("key", struct fad_conf_mobile, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
+		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "hex key, inline or file:/path"),
+	CONF_ENUM("algorithm", struct fad_conf_mobile, algorithm, mip4_sa_algorithms,
+		  .dflt = "hmac-md5", .help = "hmac-md5 or keyed-md5"),
+};
+static const struct conf_schema fad_gfa_mobile_schema = CONF_SCHEMA(struct fad_conf_mobile,
+								    fad_gfa_mobile_fields);
+
+static const struct conf_field fad_gfa_fa_fields[] = {
+	CONF_STRING("name", struct fad_conf_ha, name, .umax = 63, .help = "label for logs"),
+	CONF_ADDR("address", struct fad_conf_ha, address, .flags = CONF_F_REQUIRED | CONF_F_V4,
+		  .help = "the lower foreign agent's address (a local care-of address)"),
+	CONF_UINT("spi", struct fad_conf_ha, spi, .flags = CONF_F_REQUIRED, .umin = 256,
+		  .umax = UINT32_MAX, .help = "SPI of the FA-FA security association"),
+	CONF_SECRET("key", struct fad_conf_ha, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
+		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "hex key, inline or file:/path"),
+	CONF_ENUM("algorithm", struct fad_conf_ha, algorithm, mip4_sa_algorithms,
+		  .dflt = "hmac-md5", .help = "hmac-md5 or keyed-md5"),
+};
+static const struct conf_schema fad_gfa_fa_schema = CONF_SCHEMA(struct fad_conf_ha,
+								fad_gfa_fa_fields);
+
+static const struct conf_field fad_gfa_fields[] = {
+	CONF_BOOL("enabled", struct fad_conf_gfa, enabled, .dflt = "false",
+		  .help = "gateway-FA role: answer regional registrations (RFC 4857)"),
+	CONF_ADDR("address", struct fad_conf_gfa, address, .flags = CONF_F_V4,
+		  .dflt = "0.0.0.0", .help = "the GFA's address (tunnel source, replies)"),
+	CONF_DURATION("max_lifetime", struct fad_conf_gfa, max_lifetime, .dflt = "300s",
+		      .umin = 1000, .umax = 65534000,
+		      .help = "longest regional registration (69 above)"),
+	CONF_LIST("mobiles", struct fad_conf_gfa, mobiles, nmobiles, &fad_gfa_mobile_schema,
+		  .dflt = "[]", .umax = 1000000, .help = "MN-GFA security associations"),
+	CONF_LIST("foreign_agents", struct fad_conf_gfa, foreign_agents, nfas,
+		  &fad_gfa_fa_schema, .dflt = "[]", .umax = 100000,
+		  .help = "FA-FA security associations of the region's foreign agents"),
+};
+static const struct conf_schema fad_gfa_schema = CONF_SCHEMA(struct fad_conf_gfa,
+							     fad_gfa_fields);
+
 static int fad_conf_check(const void *obj, const char **key, char *msg, size_t msglen)
 {
 	const struct fad_conf *c = obj;
@@ -161,6 +206,8 @@ static const struct conf_field fad_fields[] = {
 		  .dflt = "[]", .umax = 100000, .help = "FA-HA security associations"),
 	CONF_LIST("mobiles", struct fad_conf, mobiles, nmobiles, &fad_mobile_schema,
 		  .dflt = "[]", .umax = 1000000, .help = "MN-FA security associations"),
+	CONF_MAP("gfa", struct fad_conf, gfa, &fad_gfa_schema,
+		 .help = "gateway-FA role (regional registration, RFC 4857)"),
 };
 
 const struct conf_schema fad_conf_schema = CONF_SCHEMA(struct fad_conf, fad_fields,

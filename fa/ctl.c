@@ -213,6 +213,12 @@ static const struct stats_def fad_stats_defs[] = {
 	S(dp_drop_bad_source), S(dp_drop_pending_full), S(dp_drop_full), S(dp_drop_ttl),
 	S(dp_drop_too_big), S(dp_drop_tx_error), S(dp_drop_cell_stranger), S(dp_drop_cell_state),
 	S(dp_tx_eagain), S(dp_installs), S(dp_install_failures), S(dp_removals),
+	S(gfa_home_bound), S(gfa_regional_accepted), S(gfa_regional_denied),
+	S(gfa_regional_deregistered), S(gfa_dual_replies), S(gfa_drr_sent), S(gfa_drr_failed),
+	S(gfa_tunnelled), S(gfa_tunnelled_bytes), S(gfa_drop_fa_auth), S(gfa_drop_fa_unknown),
+	S(gfa_drop_mn_auth), S(gfa_drop_replay), S(gfa_drop_no_binding), S(gfa_drop_tx),
+	S(gfa_drop_full), S(gfa_home_relayed), S(gfa_home_replies), S(gfa_home_drop_ha_auth),
+	S(gfa_home_timeouts),
 	S(ro_warnings_sent), S(ro_warnings_suppressed),
 };
 

@@ -282,6 +282,9 @@ void fad_dp_from_tunnel(struct fad *f, const uint8_t *pkt, size_t len, uint64_t 
 		dp_drop(f, NULL, &f->stats.dp_drop_malformed, "malformed IP-in-IP");
 		return;
 	}
+	if (f->gfa.enabled && outer.dst.s_addr == f->gfa.addr.s_addr &&
+	    fad_gfa_tunnel(f, inner.p, rbuf_left(&inner), now) != -ENOENT)
+		return; /* gateway-FA role: re-tunnelled to the lower FA (gfa.c, counted there) */
 	if (!is_our_coa(f, outer.dst)) {
 		f->stats.dp_drop_not_for_us++; /* another local address: not a tunnel of ours */
 		return;

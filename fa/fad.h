@@ -90,6 +90,17 @@ struct fad_conf_dataplane {
 				      * configured home agent, or the previous FA of an FBU relayed */
 };
 
+/* Gateway-FA role (gfa.c; fad.yaml(5) "gfa"; docs/protocols/mipv4.md 8.5). */
+struct fad_conf_gfa {
+	bool enabled;
+	struct roam_ipaddr address;  /* the GFA's address: tunnel source, regional replies */
+	uint32_t max_lifetime;       /* ms: longest regional registration (69 above) */
+	struct fad_conf_mobile *mobiles; /* MN-GFA security associations */
+	size_t nmobiles;
+	struct fad_conf_ha *foreign_agents; /* FA-FA security associations (the lower FAs) */
+	size_t nfas;
+};
+
 struct fad_conf {
 	struct roam_ipaddr listen;   /* UDP bind address */
 	uint16_t port;
@@ -117,6 +128,7 @@ struct fad_conf {
 	size_t nhas;
 	struct fad_conf_mobile *mobiles;
 	size_t nmobiles;
+	struct fad_conf_gfa gfa;     /* gateway-FA role (gfa.c) */
 };
 
 extern const struct conf_schema fad_conf_schema;
@@ -256,6 +268,53 @@ struct fad_stats {
 	uint64_t dp_tx_eagain;
 	uint64_t ro_warnings_sent, ro_warnings_suppressed; /* Binding Warnings (ro.c) */
 	uint64_t dp_installs, dp_install_failures, dp_removals;
+	/* gateway-FA role (gfa.c) */
+	uint64_t gfa_home_bound, gfa_regional_accepted, gfa_regional_denied,
+		gfa_regional_deregistered, gfa_dual_replies, gfa_drr_sent, gfa_drr_failed,
+		gfa_tunnelled, gfa_tunnelled_bytes, gfa_drop_fa_auth, gfa_drop_fa_unknown,
+		gfa_drop_mn_auth, gfa_drop_replay, gfa_drop_no_binding, gfa_drop_tx,
+		gfa_drop_full, gfa_home_relayed, gfa_home_replies, gfa_home_drop_ha_auth,
+		gfa_home_timeouts;
+};
+
+/* ---- gateway-FA role (gfa.c) ---- */
+
+/* One security association of the GFA: MN-GFA (addr = home address; replay state for the
+ * regional requests' Identifications) or FA-FA (addr = the lower FA's address). */
+struct fad_gfa_sa {
+	struct in_addr addr;
+	uint32_t spi;
+	char name[64];
+	struct roam_key key;
+	struct replay_ts replay;
+};
+
+/* Per-binding GFA data (binding.user). */
+struct fad_gfa_binding {
+	struct in_addr home, ha;
+	uint64_t reg_id;            /* Identification of the last accepted regional request */
+	struct in_addr old_fa;      /* the local care-of address the DRR goes to (0: none) */
+};
+
+/* A home registration relayed by the GFA to the home agent, not answered yet. */
+#define FAD_GFA_PENDING 64
+struct fad_gfa_pending {
+	struct in_addr home, ha, lfa;  /* lfa: the lower FA that relayed it (local care-of) */
+	struct roam_sockaddr from;     /* where its reply goes */
+	uint64_t id;
+	uint64_t deadline;             /* monotonic ms; 0: free slot */
+};
+
+struct fad_gfa {
+	bool enabled;
+	struct fad_gfa_pending pend[FAD_GFA_PENDING];
+	struct in_addr addr;
+	struct fad_gfa_sa *mns, *fas;
+	size_t nmns, nfas;
+	struct binding_cache bc;    /* home address -> local care-of address (the lower FA) */
+	bool bc_ready;
+	uint8_t *txbuf;             /* ROAM_TUNNEL_OUTER_MAX bytes */
+	uint16_t ip_id;
 };
 
 /* Transmit hook for UDP 434 (the daemon's socket; a capture in tests): to dst from src
@@ -356,7 +415,45 @@ struct fad {
 	uint64_t started_wall;
 	struct fad_ro_warned ro_warned[FAD_RO_WARNED]; /* ro.c */
 	unsigned ro_warned_next;
+	struct fad_gfa gfa;         /* gateway-FA role (gfa.c) */
 };
+
+/* gfa.c: the gateway-FA role of RFC 4857 (docs/protocols/mipv4.md 8.5).  The GFA keeps its
+ * own binding cache (roam/binding.h, home address -> local care-of address = the lower FA),
+ * answers Regional Registration Requests (18) itself (had never sees a move inside the
+ * region), and performs the synchronized handoff's dual reply exactly as had does (8.1): the
+ * reply (19) to the new FA, and the deregistration reply (19, lifetime 0, Identification
+ * mip4_id_dereg) queued as a control item on the old path's FIFO behind the data already
+ * queued towards the old FA.  What it tunnels to the current FA goes through the same FIFOs. */
+/* Builds the SAs and the cache from f->conf.gfa (no-op when disabled).  -ENOMEM, -EINVAL. */
+int fad_gfa_init(struct fad *f);
+void fad_gfa_free(struct fad *f);
+/* The home registration through the GFA was accepted by the home agent (care-of address =
+ * the GFA): binds home -> lcoa (the lower FA) for lifetime seconds.  0 or -errno. */
+int fad_gfa_home_bound(struct fad *f, struct in_addr home, struct in_addr ha,
+		       struct in_addr lcoa, uint16_t lifetime, uint64_t id, uint64_t now);
+/* A Regional Registration Request (18) from src.  Never fails: refusals are counted, a
+ * forged request leaves the binding untouched. */
+void fad_gfa_regional_input(struct fad *f, const uint8_t *data, size_t len,
+			    const struct mip4_msg *m, const struct roam_sockaddr *src,
+			    uint64_t now, uint64_t ntp_now);
+/* A Registration Request (1) relayed by a lower FA of the region (it carries FA-FA): FA-FA
+ * checked, relayed to the home agent with FA-HA (RFC 4857 home registration through the GFA).
+ * Returns 1 when consumed, 0 when it is not the GFA's (ordinary processing goes on). */
+int fad_gfa_home_request(struct fad *f, const uint8_t *data, size_t len,
+			 const struct mip4_msg *m, const struct roam_sockaddr *src, uint64_t now);
+/* A Registration Reply (3): when it answers a home registration the GFA relayed, FA-HA
+ * checked, the binding created (accepted) and the reply relayed to the lower FA with FA-FA.
+ * Returns 1 when consumed, 0 otherwise. */
+int fad_gfa_home_reply(struct fad *f, const uint8_t *data, size_t len,
+		       const struct mip4_msg *m, const struct roam_sockaddr *src, uint64_t now);
+/* An IPv4 datagram for a home address bound at the GFA (what had tunnelled to the GFA,
+ * decapsulated): queued on the binding's current path and tunnelled to the lower FA.
+ * 0, -ENOENT (no binding), -ENOBUFS (FIFO full), -errno. */
+int fad_gfa_tunnel(struct fad *f, const void *inner, size_t len, uint64_t now);
+/* Drains every GFA path (data tunnelled, DRR sent, old path released after it); returns the
+ * items left queued (socket full). */
+size_t fad_gfa_drain_all(struct fad *f);
 
 /* sa.c */
 /* Builds the SA tables from f->conf, keeping the FBU replay state of MN SAs whose SPI and key

@@ -98,6 +98,9 @@ static int fad_reload(void *arg, const char *config, char *err, size_t errlen)
 	    strcmp(old.dataplane.tun, f->conf.dataplane.tun) != 0)
 		log_warnx("reload: dataplane changes take effect at the next restart");
 	KEEP(listen);
+	if (old.gfa.enabled != f->conf.gfa.enabled)
+		log_warnx("reload: gfa changes take effect at the next restart");
+	KEEP(gfa); /* the GFA's SAs and bindings (gfa.c) are built at start-up */
 	KEEP(port);
 	KEEP(control_socket);
 	KEEP(snapshot);
@@ -147,6 +150,10 @@ static int fad_load(void *arg, const struct roam_args *args)
 		return -EINVAL;
 	if ((r = fad_sa_build(f)) < 0) {
 		fprintf(stderr, "%s: keys: %s\n", args->config, strerror(-r));
+		return r;
+	}
+	if ((r = fad_gfa_init(f)) < 0) {
+		fprintf(stderr, "%s: gfa: %s\n", args->config, strerror(-r));
 		return r;
 	}
 	if (args->check_only)
@@ -205,6 +212,7 @@ static void fad_cleanup(void *arg)
 {
 	struct fad *f = arg;
 	fad_sa_free(f);
+	fad_gfa_free(f);
 	free(f->dp.caps); /* its handles were closed with the loop */
 	f->dp.caps = NULL;
 	fad_cells_free(f);

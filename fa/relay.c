@@ -203,6 +203,7 @@ size_t fad_drain_all(struct fad *f)
 {
 	struct drain_all_ctx c = { f, 0 };
 	binding_foreach(&f->vl, drain_walk, &c);
+	c.pending += fad_gfa_drain_all(f); /* gateway-FA role (gfa.c) */
 	if (c.pending)
 		drain_later(f);
 	return c.pending;
@@ -552,6 +553,9 @@ void fad_input(struct fad *f, const uint8_t *data, size_t len, const struct roam
 	int cell = fad_cell_by_ifindex(f, ifindex);
 	switch (m.type) {
 	case MIP4_MSG_REG_REQUEST:
+		if (f->gfa.enabled && r == 0 && m.auth[MIP4_AUTH_FA_FA].present &&
+		    fad_gfa_home_request(f, data, len, &m, src, now))
+			return; /* a lower FA's relay to the GFA (gfa.c); mobiles send no FA-FA */
 		if (cell < 0) {
 			drop(f, &f->stats.drop_not_cell, src, "registration request not from a cell");
 			return;
@@ -559,6 +563,8 @@ void fad_input(struct fad *f, const uint8_t *data, size_t len, const struct roam
 		request_input(f, data, &m, r, src, cell, now);
 		return;
 	case MIP4_MSG_REG_REPLY:
+		if (f->gfa.enabled && r == 0 && fad_gfa_home_reply(f, data, len, &m, src, now))
+			return; /* answers a home registration the GFA relayed (gfa.c) */
 		reply_input(f, data, len, &m, r, src, now);
 		return;
 	case MIP4_MSG_FBU:
@@ -575,8 +581,16 @@ void fad_input(struct fad *f, const uint8_t *data, size_t len, const struct roam
 		}
 		fad_fback_input(f, data, len, &m, src, now);
 		return;
+	case MIP4_MSG_REGIONAL_REQUEST:
+		if (f->gfa.enabled && r == 0) {
+			fad_gfa_regional_input(f, data, len, &m, src, now, ntp_now); /* gfa.c */
+			return;
+		}
+		drop(f, &f->stats.drop_from_stranger, src, mip4_msg_name(m.type));
+		return;
 	default:
-		/* Regional registration (GFA role) and route optimization: not in this release. */
+		/* Regional replies (the lower-FA side) and route optimization: not in this
+		 * release. */
 		drop(f, &f->stats.drop_from_stranger, src, mip4_msg_name(m.type));
 		return;
 	}
