@@ -50,7 +50,7 @@ hc 127.0.0.1:$PORT update 192.0.2.10 192.0.2.10 0           # deregistration
 sleep 1
 kill -INT $TSHARK; wait $TSHARK 2>/dev/null
 
-dec() { tshark -r "$CAP" -X lua_script:"$LUA" -d "udp.port==$PORT,hlr" "$@" 2>/dev/null; }
+dec() { tshark $T_TSHARK_OPTS -r "$CAP" -X lua_script:"$LUA" -d "udp.port==$PORT,hlr" "$@" 2>/dev/null; }
 total=$(dec -T fields -e frame.number | wc -l)
 hlr=$(dec -Y hlr -T fields -e hlr.type | wc -l)
 t_check "capture holds the 14 request/reply datagrams" test "$total" -eq 14

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 TOPO=etc/topologies/l2tp-control.yml
-P=l2c
+P=l2c$$  # per run: a concurrent run of this script must not tear down our namespaces
 for b in lnsd lacd roamctl netlab linkem; do
   [ -x "$BIN/$b" ] || { t_fail "binaries" "$BIN/$b missing"; t_done; }
 done
@@ -116,16 +116,16 @@ t_check "lacd: the call is gone" sessions_in lac established 0
 # ---- the capture ----
 sleep 1
 kill -INT $CAPPID 2>/dev/null; wait $CAPPID 2>/dev/null; CAPPID=
-tshark -r "$CAP" -T fields -e frame.number >"$T_TMP/all.txt" 2>"$T_TMP/tshark-r.err"
-tshark -r "$CAP" -Y l2tp -T fields -e frame.number >"$T_TMP/l2tp.txt" 2>>"$T_TMP/tshark-r.err"
+tshark $T_TSHARK_OPTS -r "$CAP" -T fields -e frame.number >"$T_TMP/all.txt" 2>"$T_TMP/tshark-r.err"
+tshark $T_TSHARK_OPTS -r "$CAP" -Y l2tp -T fields -e frame.number >"$T_TMP/l2tp.txt" 2>>"$T_TMP/tshark-r.err"
 t_check "capture has L2TP packets" test "$(wc -l <"$T_TMP/l2tp.txt")" -gt 20
 t_check "every captured datagram decodes as L2TP" cmp "$T_TMP/all.txt" "$T_TMP/l2tp.txt"
 clean_decode() {
-  local out; out=$(tshark -r "$CAP" -Y '_ws.malformed || _ws.expert.severity >= error' 2>/dev/null)
+  local out; out=$(tshark $T_TSHARK_OPTS -r "$CAP" -Y '_ws.malformed || _ws.expert.severity >= error' 2>/dev/null)
   [ -z "$out" ] || { echo "$out"; return 1; }
 }
 t_check "tshark: no malformed packet, no expert error" clean_decode
-has_type() { [ -n "$(tshark -r "$CAP" -Y "l2tp.avp.message_type == $1" 2>/dev/null | head -1)" ]; }
+has_type() { [ -n "$(tshark $T_TSHARK_OPTS -r "$CAP" -Y "l2tp.avp.message_type == $1" 2>/dev/null | head -1)" ]; }
 for m in 1 2 3 4 10 11 12 14; do t_check "capture holds message type $m" has_type $m; done
 [ -n "${KEEP_CAP:-}" ] && cp "$CAP" "$KEEP_CAP"
 

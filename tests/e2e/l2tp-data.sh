@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 TOPO=etc/topologies/l2tp-data.yml
-P=l2d
+P=l2d$$  # per run: a concurrent run of this script must not tear down our namespaces
 for b in lnsd lacd rlpc roamctl netlab linkem trafgen; do
   [ -x "$BIN/$b" ] || { t_fail "binaries" "$BIN/$b missing"; t_done; }
 done
@@ -132,17 +132,19 @@ t_check "lnsd: mob1's call cleared" t_poll 10 gone1
 # ---- the capture ----
 sleep 1
 kill -INT $CAPPID 2>/dev/null; wait $CAPPID 2>/dev/null; CAPPID=
-tshark -r "$CAP" -T fields -e frame.number >"$T_TMP/all.txt" 2>/dev/null
-tshark -r "$CAP" -Y l2tp -T fields -e frame.number >"$T_TMP/l2tp.txt" 2>/dev/null
+tshark $T_TSHARK_OPTS -r "$CAP" -T fields -e frame.number >"$T_TMP/all.txt" 2>/dev/null
+tshark $T_TSHARK_OPTS -r "$CAP" -Y l2tp -T fields -e frame.number >"$T_TMP/l2tp.txt" 2>/dev/null
 t_check "every captured datagram decodes as L2TP" cmp "$T_TMP/all.txt" "$T_TMP/l2tp.txt"
-has() { [ -n "$(tshark -r "$CAP" -Y "$1" 2>/dev/null | head -1)" ]; }
+has() { [ -n "$(tshark $T_TSHARK_OPTS -r "$CAP" -Y "$1" 2>/dev/null | head -1)" ]; }
 t_check "capture: PPP LCP inside L2TP" has "l2tp && lcp"
 t_check "capture: PAP inside L2TP" has pap
 t_check "capture: CHAP inside L2TP" has chap
 t_check "capture: IPCP inside L2TP" has ipcp
 t_check "capture: the mobiles' IP packets inside L2TP" has "ppp && ip.dst == $A1"
+# The TCP stream inside the tunnel is trafgen's pseudo-random bytes: $T_TSHARK_OPTS (lib.sh) keeps
+# tshark's heuristics (thrift) from reading it as a broken protocol.
 clean_decode() {
-  local out; out=$(tshark -r "$CAP" -Y '_ws.malformed || _ws.expert.severity >= error' 2>/dev/null)
+  local out; out=$(tshark $T_TSHARK_OPTS -r "$CAP" -Y '_ws.malformed || _ws.expert.severity >= error' 2>/dev/null)
   [ -z "$out" ] || { echo "$out" | head -5; return 1; }
 }
 t_check "tshark: no malformed packet, no expert error" clean_decode
