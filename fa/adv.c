@@ -2,7 +2,7 @@
  * Router Advertisement (code 16, one router address: the cell's care-of address) with the
  * Mobility Agent Advertisement extension: F and R set, B when the visitor list is full, T when
  * reverse tunnelling is offered, the registration lifetime fad accepts and the cell's care-of
- * address.  Socket, timer and solicitations: the shared roam/mip4_agent.h advertiser. */
+ * address (in a GFA region: I and the GFA's address).  Socket, timer and solicitations: the shared roam/mip4_agent.h advertiser. */
 #include <errno.h>
 #include <string.h>
 
@@ -30,6 +30,13 @@ int fad_adv_build(struct fad *f, int cell, uint16_t seq, struct wbuf *w)
 		a.flags |= MIP4_MA_B;
 	a.n_coa = 1;
 	a.coa[0] = f->cells[cell].coa;
+	if (f->region.enabled) {
+		/* In a GFA region (RFC 4857 4.3; docs 6, 8.5): I, the GFA's address as care-of
+		 * address; the router address stays the cell's (the mobile's local care-of
+		 * address in its regional requests). */
+		a.flags |= MIP4_MA_I;
+		a.coa[0] = f->region.gfa;
+	}
 	return mip4_adv_encode(w, &a);
 }
 

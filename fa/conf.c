@@ -121,6 +121,19 @@ static const struct conf_field fad_gfa_fields[] = {
 static const struct conf_schema fad_gfa_schema = CONF_SCHEMA(struct fad_conf_gfa,
 							     fad_gfa_fields);
 
+static const struct conf_field fad_region_fields[] = {
+	CONF_ADDR("gfa", struct fad_conf_region, gfa, .flags = CONF_F_REQUIRED | CONF_F_V4,
+		  .help = "the GFA's address (advertised as care-of address, I flag)"),
+	CONF_UINT("spi", struct fad_conf_region, spi, .flags = CONF_F_REQUIRED, .umin = 256,
+		  .umax = UINT32_MAX, .help = "FA-FA SPI with the GFA"),
+	CONF_SECRET("key", struct fad_conf_region, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
+		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "FA-FA key: hex, inline or file:/path"),
+	CONF_ENUM("algorithm", struct fad_conf_region, algorithm, mip4_sa_algorithms,
+		  .dflt = "hmac-md5", .help = "hmac-md5 or keyed-md5"),
+};
+static const struct conf_schema fad_region_schema = CONF_SCHEMA(struct fad_conf_region,
+								fad_region_fields);
+
 static int fad_conf_check(const void *obj, const char **key, char *msg, size_t msglen)
 {
 	const struct fad_conf *c = obj;
@@ -208,6 +221,8 @@ static const struct conf_field fad_fields[] = {
 		  .dflt = "[]", .umax = 1000000, .help = "MN-FA security associations"),
 	CONF_MAP("gfa", struct fad_conf, gfa, &fad_gfa_schema,
 		 .help = "gateway-FA role (regional registration, RFC 4857)"),
+	CONF_MAP("region", struct fad_conf, region, &fad_region_schema,
+		 .help = "lower-FA role: the GFA of this FA's region (RFC 4857)"),
 };
 
 const struct conf_schema fad_conf_schema = CONF_SCHEMA(struct fad_conf, fad_fields,

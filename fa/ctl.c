@@ -219,6 +219,8 @@ static const struct stats_def fad_stats_defs[] = {
 	S(gfa_drop_mn_auth), S(gfa_drop_replay), S(gfa_drop_no_binding), S(gfa_drop_tx),
 	S(gfa_drop_full), S(gfa_home_relayed), S(gfa_home_replies), S(gfa_home_drop_ha_auth),
 	S(gfa_home_timeouts),
+	S(region_home_relayed), S(region_regional_relayed), S(region_replies),
+	S(region_drop_fa_auth),
 	S(ro_warnings_sent), S(ro_warnings_suppressed),
 };
 

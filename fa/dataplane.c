@@ -262,6 +262,8 @@ static bool source_ok(struct fad *f, const struct fad_visitor *v, struct in_addr
 		return true; /* e.g. a previous FA whose FBU did not come through us (docs 8.2) */
 	if (src.s_addr == v->ha.s_addr || (v->pend.active && src.s_addr == v->pend.ha.s_addr))
 		return true;
+	if (f->region.enabled && src.s_addr == f->region.gfa.s_addr)
+		return true; /* the region's GFA (docs 8.5) */
 	if (v->prev_fa.s_addr && src.s_addr == v->prev_fa.s_addr)
 		return true;
 	return fad_ha_find(f, src) != NULL;

@@ -101,6 +101,15 @@ struct fad_conf_gfa {
 	size_t nfas;
 };
 
+/* Lower-FA role in a GFA region (relay.c; fad.yaml(5) "region"; docs/protocols/mipv4.md 8.5):
+ * the GFA's address is advertised as care-of address (I flag), registrations go to it. */
+struct fad_conf_region {
+	struct roam_ipaddr gfa;      /* family 0: not in a region */
+	uint32_t spi;                /* FA-FA SA with the GFA */
+	struct conf_bytes key;
+	int algorithm;
+};
+
 struct fad_conf {
 	struct roam_ipaddr listen;   /* UDP bind address */
 	uint16_t port;
@@ -129,6 +138,7 @@ struct fad_conf {
 	struct fad_conf_mobile *mobiles;
 	size_t nmobiles;
 	struct fad_conf_gfa gfa;     /* gateway-FA role (gfa.c) */
+	struct fad_conf_region region; /* lower-FA role (relay.c) */
 };
 
 extern const struct conf_schema fad_conf_schema;
@@ -275,6 +285,9 @@ struct fad_stats {
 		gfa_drop_mn_auth, gfa_drop_replay, gfa_drop_no_binding, gfa_drop_tx,
 		gfa_drop_full, gfa_home_relayed, gfa_home_replies, gfa_home_drop_ha_auth,
 		gfa_home_timeouts;
+	/* lower-FA role in a GFA region (relay.c) */
+	uint64_t region_home_relayed, region_regional_relayed, region_replies,
+		region_drop_fa_auth;
 };
 
 /* ---- gateway-FA role (gfa.c) ---- */
@@ -416,6 +429,13 @@ struct fad {
 	struct fad_ro_warned ro_warned[FAD_RO_WARNED]; /* ro.c */
 	unsigned ro_warned_next;
 	struct fad_gfa gfa;         /* gateway-FA role (gfa.c) */
+	/* Lower-FA role (relay.c, from conf.region by fad_sa_build): FA-FA SA with the GFA. */
+	struct {
+		bool enabled;
+		struct in_addr gfa;
+		uint32_t spi;
+		struct roam_key key;
+	} region;
 };
 
 /* gfa.c: the gateway-FA role of RFC 4857 (docs/protocols/mipv4.md 8.5).  The GFA keeps its

@@ -79,7 +79,8 @@ void fad_deny(struct fad *f, const struct mip4_msg *req, const struct roam_socka
 		     roam_ipaddr_fmt(&home, b1, sizeof(b1)), roam_sockaddr_fmt(mn, b2, sizeof(b2)),
 		     code, mip4_code_name(code));
 	memset(&r, 0, sizeof(r));
-	r.type = MIP4_MSG_REG_REPLY;
+	r.type = req->type == MIP4_MSG_REGIONAL_REQUEST ? MIP4_MSG_REGIONAL_REPLY :
+							      MIP4_MSG_REG_REPLY;
 	r.code = code;
 	r.home = req->home;
 	r.ha = req->ha;
@@ -89,7 +90,7 @@ void fad_deny(struct fad *f, const struct mip4_msg *req, const struct roam_socka
 	int rc = mip4_msg_encode(&w, &r);
 	/* MN-FA on the FA's own replies when an SA exists (RFC 5944 3.7.2.3); never after a
 	 * failed MN-FA check (the mobile may hold another key). */
-	struct fad_mn_sa *sa = fad_mn_find(f, req->home);
+	struct fad_mn_sa *sa = r.type == MIP4_MSG_REG_REPLY ? fad_mn_find(f, req->home) : NULL;
 	if (rc == 0 && sa && code != MIP4_CODE_FA_MN_AUTH)
 		rc = mip4_auth_append(&w, 0, MIP4_AUTH_MN_FA, sa->spi, &sa->key);
 	if (rc < 0 || w.err) {
@@ -234,9 +235,12 @@ static void request_input(struct fad *f, const uint8_t *data, struct mip4_msg *m
 			drop(f, &f->stats.drop_malformed, src, "malformed request");
 		return;
 	}
-	/* Mobile-Foreign authentication (3.7.2.2). */
-	struct fad_mn_sa *sa = fad_mn_find(f, m->home);
-	if (sa) {
+	/* Mobile-Foreign authentication (3.7.2.2); not carried in a regional request (docs
+	 * 2.4: MN-GFA authenticates it, at the GFA). */
+	struct fad_mn_sa *sa = m->type == MIP4_MSG_REG_REQUEST ? fad_mn_find(f, m->home) : NULL;
+	if (m->type != MIP4_MSG_REG_REQUEST) {
+		/* MN-FA is for 1 / 3 only */
+	} else if (sa) {
 		if (!m->auth[MIP4_AUTH_MN_FA].present || m->auth[MIP4_AUTH_MN_FA].spi != sa->spi ||
 		    mip4_auth_verify(data, m, MIP4_AUTH_MN_FA, &sa->key) < 0) {
 			fad_deny(f, m, src, cell, MIP4_CODE_FA_MN_AUTH);
@@ -246,9 +250,14 @@ static void request_input(struct fad *f, const uint8_t *data, struct mip4_msg *m
 		fad_deny(f, m, src, cell, MIP4_CODE_FA_MN_AUTH);
 		return;
 	}
+	/* In a GFA region every request goes to the GFA (docs 8.5): a Regional Registration
+	 * Request (18) carries MN-GFA, a home registration (1) MN-HA. */
+	bool regional = m->type == MIP4_MSG_REGIONAL_REQUEST;
+	bool to_gfa = f->region.enabled;
 	size_t keep;
-	if (mip4_auth_end(m, MIP4_AUTH_MN_HA, &keep) < 0) {
-		/* Without MN-HA the home agent cannot authenticate it (3.3 requires it). */
+	if (mip4_auth_end(m, regional ? MIP4_AUTH_MN_GFA : MIP4_AUTH_MN_HA, &keep) < 0) {
+		/* Without MN-HA the home agent cannot authenticate it (3.3 requires it), without
+		 * MN-GFA the GFA cannot. */
 		fad_deny(f, m, src, cell, MIP4_CODE_FA_BAD_REQUEST);
 		return;
 	}
@@ -269,7 +278,8 @@ static void request_input(struct fad *f, const uint8_t *data, struct mip4_msg *m
 		return;
 	}
 	/* A deregistration may carry the home address as care-of address (3.6.1.1). */
-	if (m->lifetime && fad_cell_by_coa(f, m->coa) < 0) {
+	if (m->lifetime && fad_cell_by_coa(f, m->coa) < 0 &&
+	    !(to_gfa && !regional && m->coa.s_addr == f->region.gfa.s_addr)) {
 		fad_deny(f, m, src, cell, MIP4_CODE_FA_INVALID_COA);
 		return;
 	}
@@ -279,8 +289,8 @@ static void request_input(struct fad *f, const uint8_t *data, struct mip4_msg *m
 		fad_deny(f, m, src, cell, MIP4_CODE_FA_PROHIBITED);
 		return;
 	}
-	struct fad_ha_sa *hsa = fad_ha_find(f, m->ha);
-	if (!hsa && f->conf.known_home_agents_only) {
+	struct fad_ha_sa *hsa = to_gfa ? NULL : fad_ha_find(f, m->ha);
+	if (!fad_ha_find(f, m->ha) && f->conf.known_home_agents_only) {
 		fad_deny(f, m, src, cell, MIP4_CODE_FA_PROHIBITED);
 		return;
 	}
@@ -297,6 +307,21 @@ static void request_input(struct fad *f, const uint8_t *data, struct mip4_msg *m
 	struct wbuf w;
 	wbuf_init_fixed(&w, out, sizeof(out));
 	wbuf_put_bytes(&w, data, keep);
+	if (to_gfa) {
+		/* Towards the GFA (RFC 4857 4.1, 4.2): Hierarchical FA (our address on the cell,
+		 * the local care-of address), in a home registration the GFA IP Address before
+		 * it, then FA-FA instead of FA-HA (docs 2.4, 2.5). */
+		if (!regional) {
+			wbuf_put_u8(&w, MIP4_EXT_GFA_ADDR);
+			wbuf_put_u8(&w, 4);
+			wbuf_put_bytes(&w, &f->region.gfa, 4);
+		}
+		wbuf_put_u8(&w, MIP4_EXT_HIER_FA);
+		wbuf_put_u8(&w, 4);
+		wbuf_put_bytes(&w, &cl->coa, 4);
+		if (mip4_auth_append(&w, 0, MIP4_AUTH_FA_FA, f->region.spi, &f->region.key) < 0)
+			w.err = -EIO;
+	}
 	if (hsa && mip4_auth_append(&w, 0, MIP4_AUTH_FA_HA, hsa->spi, &hsa->key) < 0) {
 		f->stats.drop_tx_error++;
 		if (v->state == FAD_V_PENDING && !v->pend.active)
@@ -336,14 +361,19 @@ static void request_input(struct fad *f, const uint8_t *data, struct mip4_msg *m
 	fad_visitor_schedule(f, v, now);
 	struct roam_sockaddr dst;
 	struct roam_ipaddr ha;
-	roam_ipaddr_set4(&ha, m->ha);
+	roam_ipaddr_set4(&ha, to_gfa ? f->region.gfa : m->ha);
 	roam_sockaddr_set(&dst, &ha, MIP4_UDP_PORT);
-	/* From the care-of address: the home agent knows the FA (and its FA-HA SA) by it. */
-	struct in_addr from = m->lifetime ? m->coa : cl->coa;
+	/* From the care-of address: the home agent knows the FA (and its FA-HA SA) by it.  The
+	 * GFA knows us by our address on the cell (Hierarchical FA). */
+	struct in_addr from = m->lifetime && !to_gfa ? m->coa : cl->coa;
 	if (tx(f, &dst, &from, 0, out, w.len) == 0) {
 		f->stats.relayed_requests++;
 		if (m->lifetime == 0)
 			f->stats.relayed_deregistrations++;
+		if (to_gfa && regional)
+			f->stats.region_regional_relayed++;
+		else if (to_gfa)
+			f->stats.region_home_relayed++;
 	}
 	if (bfifo_count(&v->b->cur.fifo))
 		fad_drain(f, v); /* e.g. the FBAck held for it while anticipated */
@@ -357,12 +387,16 @@ static int build_relayed_reply(struct fad *f, const uint8_t *data, size_t len,
 			       const struct mip4_msg *m, uint8_t *out, size_t outlen, size_t *n)
 {
 	size_t keep;
-	if (mip4_auth_end(m, MIP4_AUTH_MN_HA, &keep) < 0)
-		keep = m->auth[MIP4_AUTH_FA_HA].present ? m->auth[MIP4_AUTH_FA_HA].ext_off : len;
+	enum mip4_auth_kind fa_kind = m->auth[MIP4_AUTH_FA_FA].present ? MIP4_AUTH_FA_FA :
+									  MIP4_AUTH_FA_HA;
+	if (mip4_auth_end(m, m->type == MIP4_MSG_REGIONAL_REPLY ? MIP4_AUTH_MN_GFA :
+								   MIP4_AUTH_MN_HA, &keep) < 0)
+		keep = m->auth[fa_kind].present ? m->auth[fa_kind].ext_off : len;
 	struct wbuf w;
 	wbuf_init_fixed(&w, out, outlen);
 	wbuf_put_bytes(&w, data, keep);
-	struct fad_mn_sa *sa = fad_mn_find(f, m->home);
+	/* MN-FA in 3 only (docs 2.4). */
+	struct fad_mn_sa *sa = m->type == MIP4_MSG_REG_REPLY ? fad_mn_find(f, m->home) : NULL;
 	if (sa && mip4_auth_append(&w, 0, MIP4_AUTH_MN_FA, sa->spi, &sa->key) < 0)
 		return -EIO;
 	if (w.err)
@@ -392,15 +426,23 @@ static void reply_input(struct fad *f, const uint8_t *data, size_t len, struct m
 	struct in_addr from = { 0 };
 	if (roam_sockaddr_addr(src, &sip, NULL) == 0 && sip.family == AF_INET)
 		from = sip.v4;
-	struct fad_ha_sa *hsa = fad_ha_find(f, from);
-	if (!hsa)
+	/* In a GFA region the replies come from the GFA with FA-FA (docs 8.5). */
+	bool from_gfa = f->region.enabled && from.s_addr == f->region.gfa.s_addr;
+	if (f->region.enabled && !from_gfa) {
+		/* Our requests went to the GFA: only it answers. */
+		drop(f, &f->stats.drop_from_stranger, src, "reply in a region not from our GFA");
+		return;
+	}
+	struct fad_ha_sa *hsa = from_gfa ? NULL : fad_ha_find(f, from);
+	if (!hsa && !from_gfa)
 		hsa = fad_ha_find(f, m->ha);
 	struct fad_visitor *v = dec == 0 || (dec == -EBADMSG && m->bad_ext >= 0) ?
 					fad_visitor_find(f, m->home) : NULL;
 	if (dec == -EBADMSG) {
 		/* 71 to the mobile, only when its pending request is identified and no FA-HA SA
 		 * would have had to vouch for the reply (3.7.3.1). */
-		if (v && v->pend.active && !hsa && mip4_id_match(m->id, v->pend.id) == 1) {
+		if (v && v->pend.active && !hsa && !from_gfa &&
+		    mip4_id_match(m->id, v->pend.id) == 1) {
 			struct mip4_msg req = *m;
 			req.ha = v->pend.ha;
 			req.id = v->pend.id;
@@ -422,6 +464,16 @@ static void reply_input(struct fad *f, const uint8_t *data, size_t len, struct m
 			drop(f, &f->stats.drop_ha_auth, src, "FA-HA authentication of the reply failed");
 			return;
 		}
+	}
+	if (from_gfa) {
+		if (!m->auth[MIP4_AUTH_FA_FA].present ||
+		    m->auth[MIP4_AUTH_FA_FA].spi != f->region.spi ||
+		    mip4_auth_verify(data, m, MIP4_AUTH_FA_FA, &f->region.key) < 0) {
+			drop(f, &f->stats.region_drop_fa_auth, src,
+			     "FA-FA authentication of the GFA's reply failed");
+			return;
+		}
+		f->stats.region_replies++;
 	}
 	if (!v) {
 		drop(f, &f->stats.drop_unknown_visitor, src, "reply for a mobile that is no visitor");
@@ -586,11 +638,21 @@ void fad_input(struct fad *f, const uint8_t *data, size_t len, const struct roam
 			fad_gfa_regional_input(f, data, len, &m, src, now, ntp_now); /* gfa.c */
 			return;
 		}
+		if (f->region.enabled && cell >= 0) {
+			request_input(f, data, &m, r, src, cell, now); /* relayed to the GFA */
+			return;
+		}
+		drop(f, &f->stats.drop_from_stranger, src, mip4_msg_name(m.type));
+		return;
+	case MIP4_MSG_REGIONAL_REPLY:
+		if (f->region.enabled) {
+			reply_input(f, data, len, &m, r, src, now); /* from the GFA */
+			return;
+		}
 		drop(f, &f->stats.drop_from_stranger, src, mip4_msg_name(m.type));
 		return;
 	default:
-		/* Regional replies (the lower-FA side) and route optimization: not in this
-		 * release. */
+		/* Route optimization: not for a foreign agent. */
 		drop(f, &f->stats.drop_from_stranger, src, mip4_msg_name(m.type));
 		return;
 	}

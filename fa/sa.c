@@ -14,6 +14,8 @@ void fad_sa_free(struct fad *f)
 		auth_key_wipe(&f->has[i].key);
 	for (size_t i = 0; i < f->nmns; i++)
 		auth_key_wipe(&f->mns[i].key);
+	auth_key_wipe(&f->region.key);
+	f->region.enabled = false;
 	free(f->has);
 	free(f->mns);
 	f->has = NULL;
@@ -56,7 +58,18 @@ int fad_sa_build(struct fad *f)
 			s->replay.tolerance = tol;
 		}
 	}
+	/* Lower-FA role: the FA-FA SA with the region's GFA. */
+	struct roam_key rkey;
+	memset(&rkey, 0, sizeof(rkey));
+	bool region = c->region.gfa.family == AF_INET;
+	if (region && mip4_sa_key_set(&rkey, c->region.algorithm, c->region.key.data,
+				      c->region.key.len) < 0)
+		goto bad;
 	fad_sa_free(f);
+	f->region.enabled = region;
+	f->region.gfa = region ? c->region.gfa.v4 : (struct in_addr){ 0 };
+	f->region.spi = c->region.spi;
+	f->region.key = rkey;
 	f->has = has;
 	f->nhas = c->nhas;
 	f->mns = mns;

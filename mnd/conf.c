@@ -48,6 +48,11 @@ static int mip4_check(const void *obj, const char **key, char *msg, size_t msgle
 		snprintf(msg, msglen, "fa_spi and fa_key go together");
 		return -1;
 	}
+	if ((c->gfa_spi != 0) != (c->gfa_key.len != 0)) {
+		*key = "gfa_spi";
+		snprintf(msg, msglen, "gfa_spi and gfa_key go together");
+		return -1;
+	}
 	if (c->retransmit_max < c->retransmit) {
 		*key = "retransmit_max";
 		snprintf(msg, msglen, "smaller than retransmit");
@@ -80,6 +85,12 @@ static const struct conf_field mnd_mip4_fields[] = {
 		    .umax = AUTH_KEY_MAX, .help = "MN-FA key, hex"),
 	CONF_ENUM("fa_algorithm", struct mnd_mip4_conf, fa_algorithm, mip4_sa_algorithms,
 		  .dflt = "hmac-md5", .help = "MN-FA algorithm"),
+	CONF_UINT("gfa_spi", struct mnd_mip4_conf, gfa_spi, .umin = 0, .umax = UINT32_MAX,
+		  .help = "MN-GFA SPI (regional registrations in a GFA region); absent: none"),
+	CONF_SECRET("gfa_key", struct mnd_mip4_conf, gfa_key, .flags = CONF_F_HEX, .umin = 16,
+		    .umax = AUTH_KEY_MAX, .help = "MN-GFA key, hex"),
+	CONF_ENUM("gfa_algorithm", struct mnd_mip4_conf, gfa_algorithm, mip4_sa_algorithms,
+		  .dflt = "hmac-md5", .help = "MN-GFA algorithm"),
 	CONF_LIST_OF("radios", struct mnd_mip4_conf, radios, nradios,
 		     CONF_ELEM(CONF_T_STRING, char *), .flags = CONF_F_REQUIRED, .umin = 1,
 		     .umax = MND_MAX_RADIOS, .help = "radio interfaces (1 or 2)"),

@@ -294,6 +294,15 @@ static int mip4_start(struct mnd *m, void **state)
 			return r;
 		}
 	}
+	if (c->gfa_spi) {
+		sc.has_mngfa = true;
+		sc.mngfa_spi = (uint32_t)c->gfa_spi;
+		if ((r = mip4_sa_key_set(&sc.mngfa_key, (int)c->gfa_algorithm, c->gfa_key.data,
+					 c->gfa_key.len)) < 0) {
+			log_warnx("mip4: MN-GFA key: %s", strerror(-r));
+			return r;
+		}
+	}
 	sc.lifetime_s = (uint16_t)(c->lifetime / 1000);
 	sc.retrans_ms = (unsigned)c->retransmit;
 	sc.retrans_max_ms = (unsigned)c->retransmit_max;
@@ -313,6 +322,7 @@ static int mip4_start(struct mnd *m, void **state)
 	r = mip4_sm_init(&mm->sm, &sc, &out, (int64_t)roam_wall_ms() - (int64_t)now, now);
 	auth_key_wipe(&sc.mnha_key);
 	auth_key_wipe(&sc.mnfa_key);
+	auth_key_wipe(&sc.mngfa_key);
 	if (r < 0) {
 		log_warnx("mip4: %s", strerror(-r));
 		return r;
@@ -419,7 +429,8 @@ static void mip4_free(struct mnd *m, void *state)
 	(void)m;
 	struct mnd_mip4 *mm = state;
 	if (mm)
-		auth_key_wipe(&mm->sm.conf.mnha_key), auth_key_wipe(&mm->sm.conf.mnfa_key);
+		auth_key_wipe(&mm->sm.conf.mnha_key), auth_key_wipe(&mm->sm.conf.mnfa_key),
+			auth_key_wipe(&mm->sm.conf.mngfa_key);
 	free(mm);
 }
 
@@ -526,6 +537,8 @@ static void mip4_status(struct mnd *m, void *state, struct json_writer *w)
 	json_kv_uint(w, "resync_133", sm->stats.resync_133);
 	json_kv_uint(w, "handoffs", sm->stats.handoffs);
 	json_kv_uint(w, "dereg_replies", sm->stats.drr_rx);
+	json_kv_uint(w, "regional_requests", sm->stats.regional_tx);
+	json_kv_uint(w, "regional_replies_ok", sm->stats.regional_ok);
 	json_kv_uint(w, "fbu_sent", sm->stats.fbu_tx);
 	json_kv_uint(w, "fback_rx", sm->stats.fback_rx);
 	json_kv_uint(w, "fback_denied", sm->stats.fback_denied);

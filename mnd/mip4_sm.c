@@ -27,7 +27,8 @@ int mip4_sm_init(struct mip4_sm *sm, const struct mip4_sm_conf *conf,
 		 const struct mip4_sm_out *out, int64_t wall_off, uint64_t now)
 {
 	if (!sm || !conf || conf->home.s_addr == 0 || conf->ha.s_addr == 0 ||
-	    conf->mnha_key.len == 0 || (conf->has_mnfa && conf->mnfa_key.len == 0))
+	    conf->mnha_key.len == 0 || (conf->has_mnfa && conf->mnfa_key.len == 0) ||
+	    (conf->has_mngfa && conf->mngfa_key.len == 0))
 		return -EINVAL;
 	memset(sm, 0, sizeof(*sm));
 	sm->conf = *conf;
@@ -77,14 +78,16 @@ static void transmit(struct mip4_sm *sm, uint64_t now)
 	struct mip4_msg m;
 	struct wbuf w;
 	memset(&m, 0, sizeof(m));
-	m.type = MIP4_MSG_REG_REQUEST;
+	m.type = sm->req_regional ? MIP4_MSG_REGIONAL_REQUEST : MIP4_MSG_REG_REQUEST;
 	const struct mip4_sm_agent *ag = &sm->agent[sm->req.radio];
 	if (sm->conf.reverse_tunnel && ag->valid && (ag->flags & MIP4_MA_T) && sm->req_lifetime)
 		m.flags |= MIP4_REQ_T;
 	m.lifetime = sm->req_lifetime;
 	m.home = sm->conf.home;
 	m.ha = sm->conf.ha;
-	m.coa = sm->req.coa;
+	/* Regional (docs 8.5): the care-of address field is the local care-of address (the
+	 * new FA), the GFA's address stays the one had knows. */
+	m.coa = sm->req_regional ? sm->req.fa : sm->req.coa;
 	m.id = mip4_id_next(wall(sm, now), sm->id_offset, sm->last_id);
 	m.has_id = 1;
 	sm->last_id = m.id;
@@ -92,9 +95,14 @@ static void transmit(struct mip4_sm *sm, uint64_t now)
 	sm->req_id = m.id;
 	wbuf_init_fixed(&w, sm->req_buf, sizeof(sm->req_buf));
 	int r = mip4_msg_encode(&w, &m);
-	if (r == 0)
+	if (r == 0 && sm->req_regional)
+		r = mip4_auth_append(&w, 0, MIP4_AUTH_MN_GFA, sm->conf.mngfa_spi,
+				     &sm->conf.mngfa_key);
+	else if (r == 0)
 		r = mip4_auth_append(&w, 0, MIP4_AUTH_MN_HA, sm->conf.mnha_spi, &sm->conf.mnha_key);
-	if (r == 0 && sm->conf.has_mnfa && sm->req.fa.s_addr != sm->conf.ha.s_addr)
+	/* MN-FA only in 1 / 3 (docs 2.4): the GFA authenticates a regional request. */
+	if (r == 0 && sm->conf.has_mnfa && !sm->req_regional &&
+	    sm->req.fa.s_addr != sm->conf.ha.s_addr)
 		r = mip4_auth_append(&w, 0, MIP4_AUTH_MN_FA, sm->conf.mnfa_spi, &sm->conf.mnfa_key);
 	if (r < 0 || w.err) {
 		sm->pending = false;
@@ -102,12 +110,24 @@ static void transmit(struct mip4_sm *sm, uint64_t now)
 	}
 	sm->req_len = w.len;
 	sm->stats.req_tx++;
+	if (sm->req_regional)
+		sm->stats.regional_tx++;
 	(void)emit(sm, sm->req.radio, sm->req.fa, sm->req_buf, sm->req_len);
 	sm->next_tx = now + sm->interval;
 }
 
+static void start_request_ex(struct mip4_sm *sm, int radio, struct in_addr fa,
+			     struct in_addr coa, uint16_t lifetime, bool regional, uint64_t now);
+
 static void start_request(struct mip4_sm *sm, int radio, struct in_addr fa, struct in_addr coa,
 			  uint16_t lifetime, uint64_t now)
+{
+	start_request_ex(sm, radio, fa, coa, lifetime, false, now);
+}
+
+/* regional: a Regional Registration Request (18) to the GFA of coa, via fa (docs 8.5). */
+static void start_request_ex(struct mip4_sm *sm, int radio, struct in_addr fa,
+			     struct in_addr coa, uint16_t lifetime, bool regional, uint64_t now)
 {
 	sm->pending = true;
 	sm->req.valid = true;
@@ -115,6 +135,7 @@ static void start_request(struct mip4_sm *sm, int radio, struct in_addr fa, stru
 	sm->req.fa = fa;
 	sm->req.coa = coa;
 	sm->req_lifetime = lifetime;
+	sm->req_regional = regional;
 	sm->tries = 1;
 	sm->drr_early = false;
 	sm->interval = sm->conf.retrans_ms;
@@ -215,17 +236,26 @@ void mip4_sm_adv(struct mip4_sm *sm, int radio, struct in_addr src, const struct
 	}
 	if (!fresh && (sm->cur.valid || sm->pending))
 		return;
-	if (sm->cur.valid && sm->cur.coa.s_addr == ag->coa.s_addr)
+	/* In a GFA region (I flag) every FA advertises the GFA's address: the FA itself (the
+	 * advertisement's source, the local care-of address) tells them apart. */
+	bool region = (a->flags & MIP4_MA_I) != 0;
+	if (sm->cur.valid && sm->cur.coa.s_addr == ag->coa.s_addr &&
+	    (!region || sm->cur.fa.s_addr == src.s_addr))
 		return; /* our FA, restarted or heard again */
-	if (sm->pending && sm->req.coa.s_addr == ag->coa.s_addr)
+	if (sm->pending && sm->req.coa.s_addr == ag->coa.s_addr &&
+	    (!region || sm->req.fa.s_addr == src.s_addr))
 		return;
+	/* A move inside the region whose GFA holds our binding: regional registration with
+	 * the GFA (RFC 4857; had sees nothing of it). */
+	bool regional = region && sm->conf.has_mngfa && sm->cur.valid &&
+			sm->state == MIP4_SM_REGISTERED && sm->cur.coa.s_addr == ag->coa.s_addr;
 	uint16_t life = sm->conf.lifetime_s;
 	if (a->reg_lifetime && a->reg_lifetime < life)
 		life = a->reg_lifetime;
 	/* Phase III: the FBU asked before the move could not name the new FA: send it via nFA. */
 	if (sm->fbu_pending && sm->fbu_id == 0 && sm->conf.synchronize)
 		send_fbu(sm, radio, sm->fbu_ofa, ag->coa, now);
-	start_request(sm, radio, src, ag->coa, life, now);
+	start_request_ex(sm, radio, src, ag->coa, life, regional, now);
 }
 
 static void accepted(struct mip4_sm *sm, const struct mip4_msg *m, uint64_t id, uint64_t now)
@@ -241,7 +271,10 @@ static void accepted(struct mip4_sm *sm, const struct mip4_msg *m, uint64_t id, 
 		release_old(sm);
 		return;
 	}
-	bool moved = sm->cur.valid && sm->cur.coa.s_addr != sm->req.coa.s_addr;
+	bool moved = sm->cur.valid && (sm->cur.coa.s_addr != sm->req.coa.s_addr ||
+				       (sm->req_regional && sm->cur.fa.s_addr != sm->req.fa.s_addr));
+	if (sm->req_regional)
+		sm->stats.regional_ok++;
 	bool first = !sm->cur.valid;
 	if (moved) {
 		sm->stats.handoffs++;
@@ -280,15 +313,20 @@ static void input_reply(struct mip4_sm *sm, const uint8_t *pkt, const struct mip
 	}
 	int mo = sm->old.valid ? mip4_id_match(m->id, sm->old_req_id) : 0;
 	bool fa_denial = m->code >= 64 && m->code < 128;
-	const struct mip4_auth *au = &m->auth[MIP4_AUTH_MN_HA];
-	bool auth_ok = au->present && au->spi == sm->conf.mnha_spi &&
-		       mip4_auth_verify(pkt, m, MIP4_AUTH_MN_HA, &sm->conf.mnha_key) == 0;
+	/* A Regional Registration Reply (19) carries MN-GFA (docs 8.5), a reply (3) MN-HA. */
+	bool regional = m->type == MIP4_MSG_REGIONAL_REPLY;
+	enum mip4_auth_kind kind = regional ? MIP4_AUTH_MN_GFA : MIP4_AUTH_MN_HA;
+	const struct mip4_auth *au = &m->auth[kind];
+	bool auth_ok = au->present &&
+		       au->spi == (regional ? sm->conf.mngfa_spi : sm->conf.mnha_spi) &&
+		       mip4_auth_verify(pkt, m, kind, regional ? &sm->conf.mngfa_key :
+								 &sm->conf.mnha_key) == 0;
 	if (!auth_ok && !(fa_denial && !au->present && mp == 1)) {
 		sm->stats.drop_auth++;
 		return;
 	}
 	if (mp == 1) {
-		if (m->code == MIP4_CODE_HA_ID_MISMATCH) {
+		if (m->code == MIP4_CODE_HA_ID_MISMATCH && !regional) {
 			sm->stats.resync_133++;
 			sm->id_offset += mip4_id_resync_offset(m->id, rid);
 			sm->tries = 1;
@@ -349,7 +387,8 @@ void mip4_sm_input(struct mip4_sm *sm, int radio, const void *pkt, size_t len, u
 		sm->stats.drop_malformed++;
 		return;
 	}
-	if (m.type == MIP4_MSG_REG_REPLY)
+	if (m.type == MIP4_MSG_REG_REPLY ||
+	    (m.type == MIP4_MSG_REGIONAL_REPLY && sm->conf.has_mngfa))
 		input_reply(sm, pkt, &m, now);
 	else if (m.type == MIP4_MSG_FBACK)
 		input_fback(sm, pkt, &m);

@@ -33,6 +33,9 @@ struct mip4_sm_conf {
 	bool has_mnfa;
 	uint32_t mnfa_spi;
 	struct roam_key mnfa_key;
+	bool has_mngfa;            /* MN-GFA SA: regional registrations (RFC 4857, docs 8.5) */
+	uint32_t mngfa_spi;
+	struct roam_key mngfa_key;
 	uint16_t lifetime_s;       /* requested registration lifetime */
 	unsigned retrans_ms;       /* first retransmission interval (doubles) */
 	unsigned retrans_max_ms;   /* cap of the interval */
@@ -64,6 +67,7 @@ struct mip4_sm_stats {
 	uint64_t req_tx, retrans, req_timeouts;
 	uint64_t reply_ok, reply_denied, resync_133;
 	uint64_t drr_rx;              /* deregistration replies of a handoff (match 2) */
+	uint64_t regional_tx, regional_ok; /* Regional Registration Requests / accepted replies */
 	uint64_t handoffs;            /* completed moves to a new FA */
 	uint64_t fbu_tx, fback_rx, fback_denied;
 	uint64_t drop_auth, drop_id, drop_malformed, drop_unexpected;
@@ -106,6 +110,7 @@ struct mip4_sm {
 	uint64_t last_id;          /* last Identification sent (mip4_id_next) */
 	bool drr_early;            /* the pending request's DRR came before its reply */
 	uint16_t req_lifetime;
+	bool req_regional;         /* a Regional Registration Request (18) to the GFA via req.fa */
 	unsigned tries;
 	unsigned interval;
 	uint64_t next_tx;

@@ -47,6 +47,9 @@ struct mnd_mip4_conf {
 	uint64_t fa_spi;              /* MN-FA SA (also MN-PAR for the FBU); 0: none */
 	struct conf_bytes fa_key;
 	unsigned fa_algorithm;
+	uint64_t gfa_spi;             /* MN-GFA SA (regional registration, RFC 4857); 0: none */
+	struct conf_bytes gfa_key;
+	unsigned gfa_algorithm;
 	char **radios;
 	size_t nradios;
 	char *home_interface;         /* where the home address lives ("lo" by default) */
