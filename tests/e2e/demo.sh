@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# e2e-timeout: 1200 (eleven rows of the tour, each brought up and down by netlab)
 # The `make demo` tour, shortened (DEMO_DURATION): report.json has one well-formed object per
 # row, the baseline row shows the loss of a move without mobility support, the Mobile IPv4 rows
 # (tools/demo.d/20-mip4.sh) are there and the synchronized dual-radio handoff loses nothing, the

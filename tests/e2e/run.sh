@@ -26,7 +26,9 @@ fi
 pass=0; fail=0; failed=()
 for s in "${scripts[@]}"; do
   echo "=== $s"
-  out=$(timeout --kill-after=10 "${E2E_TIMEOUT:-600}" bash "$s" 2>&1); rc=$?
+  # a script may ask for more time than the default with a line "# e2e-timeout: SECONDS"
+  limit=$(sed -n 's/^# e2e-timeout: *\([0-9][0-9]*\).*/\1/p' "$s" | head -1)
+  out=$(timeout --kill-after=10 "${E2E_TIMEOUT:-${limit:-600}}" bash "$s" 2>&1); rc=$?
   echo "$out" | grep -E '^(ok|not ok) - ' || true
   line=$(grep -E '^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1)
   p=$(sed -n 's/.*: \([0-9]*\) passed.*/\1/p' <<<"$line"); f=$(sed -n 's/.*passed, \([0-9]*\) failed/\1/p' <<<"$line")
