@@ -21,10 +21,14 @@
 
 #define IP_MAX_ARGS 32
 
+/* Runs argv (argv[0]: "ip" or "tc", looked for in the usual places first). */
 static int run_ip(const char *const *argv, char *err, size_t errlen)
 {
-	static const char *const paths[] = { "/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip",
-					     NULL };
+	static const char *const ip_paths[] = { "/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip",
+						"/bin/ip", NULL };
+	static const char *const tc_paths[] = { "/usr/sbin/tc", "/sbin/tc", "/usr/bin/tc",
+						"/bin/tc", NULL };
+	const char *const *paths = strcmp(argv[0], "tc") == 0 ? tc_paths : ip_paths;
 	int pfd[2];
 	pid_t pid;
 	int status;
@@ -52,8 +56,8 @@ static int run_ip(const char *const *argv, char *err, size_t errlen)
 		dup2(pfd[1], 2);
 		for (const char *const *p = paths; *p; p++)
 			execv(*p, (char *const *)argv);
-		execvp("ip", (char *const *)argv);
-		fprintf(stderr, "cannot run ip: %s", strerror(errno));
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "cannot run %s: %s", argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(pfd[1]);
@@ -86,6 +90,25 @@ int nl_ip(char *err, size_t errlen, const char *arg0, ...)
 	const char *a;
 
 	argv[n++] = "ip";
+	va_start(ap, arg0);
+	for (a = arg0; a != NULL && n < IP_MAX_ARGS; a = va_arg(ap, const char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return run_ip(argv, err, errlen);
+}
+
+/* tc ARGS... in the switch namespace SW. */
+static int nl_tc(char *err, size_t errlen, const char *sw, const char *arg0, ...)
+{
+	const char *argv[IP_MAX_ARGS + 4];
+	size_t n = 0;
+	va_list ap;
+	const char *a;
+
+	argv[n++] = "tc";
+	argv[n++] = "-n";
+	argv[n++] = sw;
 	va_start(ap, arg0);
 	for (a = arg0; a != NULL && n < IP_MAX_ARGS; a = va_arg(ap, const char *))
 		argv[n++] = a;
@@ -262,20 +285,84 @@ static int ns_create(struct nl_run *r, const char *ns, char *err, size_t errlen)
 	return nl_ip(err, errlen, "-n", ns, "link", "set", "lo", "up", NULL);
 }
 
-int links_radio_set(struct nl_run *r, size_t s, size_t i, int net)
+/* A radio (docs/netlab.md, Movement): the switch end vSiI of the mobile's radio is on no bridge.
+ * Each cell C it may use has a port of its own on C's bridge, the veth pair ySiInC (enslaved)
+ * ~ xSiInC.  vSiI's ingress redirects every frame to the current cell's xSiInC with one shared
+ * mirred action (index radio_act()); xSiInC's ingress redirects to vSiI while the radio is on C.
+ * A move replaces the action's target in one step, so no frame the mobile sends is ever without
+ * a bridge (re-enslaving vSiI would leave it without one for a moment, and the frames sent in that
+ * moment died in the switch). */
+static void radio_port(size_t s, size_t i, int net, char kind, char *buf, size_t len)
 {
-	char swif[NL_IFNAMSIZ], br[NL_IFNAMSIZ], err[512];
+	snprintf(buf, len, "%c%ui%un%u", kind, (unsigned)(s % 1000), (unsigned)(i % 100),
+		 (unsigned)net % 1000);
+}
+
+static unsigned radio_act(size_t s, size_t i)
+{
+	return (unsigned)(1000 + s * 64 + i);
+}
+
+static int radio_setup(struct nl_run *r, size_t s, size_t i, char *err, size_t errlen)
+{
+	const struct nl_iface *f = &r->t->svcs[s].ifs[i];
+	char swif[NL_IFNAMSIZ], x[NL_IFNAMSIZ], y[NL_IFNAMSIZ], br[NL_IFNAMSIZ], idx[16];
 	int rc;
 
 	nl_swif_name('v', s, i, swif, sizeof(swif));
-	if (net >= 0) {
-		nl_br_name((size_t)net, br, sizeof(br));
-		rc = nl_ip(err, sizeof(err), "-n", r->sw, "link", "set", "dev", swif, "master", br,
-			   "up", NULL);
-	} else {
-		rc = nl_ip(err, sizeof(err), "-n", r->sw, "link", "set", "dev", swif, "nomaster",
-			   "down", NULL);
+	if ((rc = nl_tc(err, errlen, r->sw, "qdisc", "add", "dev", swif, "ingress", NULL)) < 0)
+		return rc;
+	for (size_t c = 0; c < f->ncells; c++) {
+		radio_port(s, i, f->cells[c], 'x', x, sizeof(x));
+		radio_port(s, i, f->cells[c], 'y', y, sizeof(y));
+		nl_br_name((size_t)f->cells[c], br, sizeof(br));
+		if ((rc = nl_ip(err, errlen, "-n", r->sw, "link", "add", x, "type", "veth", "peer",
+				"name", y, NULL)) < 0 ||
+		    (rc = nl_ip(err, errlen, "-n", r->sw, "link", "set", y, "master", br, "up",
+				NULL)) < 0 ||
+		    (rc = nl_ip(err, errlen, "-n", r->sw, "link", "set", x, "up", NULL)) < 0 ||
+		    (rc = nl_tc(err, errlen, r->sw, "qdisc", "add", "dev", x, "ingress", NULL)) < 0)
+			return rc;
 	}
+	if (f->ncells == 0)
+		return 0;
+	radio_port(s, i, f->cells[0], 'x', x, sizeof(x));
+	snprintf(idx, sizeof(idx), "%u", radio_act(s, i));
+	return nl_tc(err, errlen, r->sw, "filter", "add", "dev", swif, "ingress", "pref", "1",
+		     "protocol", "all", "u32", "match", "u32", "0", "0", "action", "mirred", "egress",
+		     "redirect", "dev", x, "index", idx, NULL);
+}
+
+int links_radio_set(struct nl_run *r, size_t s, size_t i, int net)
+{
+	char swif[NL_IFNAMSIZ], x[NL_IFNAMSIZ], err[512], idx[16];
+	const char *cur = state_attached(&r->st, r->t->svcs[s].name, r->t->svcs[s].ifs[i].ifname);
+	int old = cur[0] ? topo_net_find(r->t, cur) : -1;
+	int rc = 0;
+
+	nl_swif_name('v', s, i, swif, sizeof(swif));
+	snprintf(idx, sizeof(idx), "%u", radio_act(s, i));
+	if (net >= 0 && net != old) {
+		/* The new cell's frames to the radio, then the radio's frames to the new cell (one
+		 * atomic action replace), then the old cell no longer heard. */
+		radio_port(s, i, net, 'x', x, sizeof(x));
+		if ((rc = nl_tc(err, sizeof(err), r->sw, "filter", "add", "dev", x, "ingress", "pref",
+				"1", "protocol", "all", "u32", "match", "u32", "0", "0", "action",
+				"mirred", "egress", "redirect", "dev", swif, NULL)) < 0 ||
+		    (rc = nl_tc(err, sizeof(err), r->sw, "actions", "replace", "action", "mirred",
+				"egress", "redirect", "dev", x, "index", idx, NULL)) < 0)
+			goto out;
+	}
+	if (old >= 0 && net != old) {
+		radio_port(s, i, old, 'x', x, sizeof(x));
+		if ((rc = nl_tc(err, sizeof(err), r->sw, "filter", "del", "dev", x, "ingress", "pref",
+				"1", NULL)) < 0)
+			goto out;
+	}
+	if (net < 0 || old < 0)
+		rc = nl_ip(err, sizeof(err), "-n", r->sw, "link", "set", "dev", swif,
+			   net >= 0 ? "up" : "down", NULL);
+out:
 	if (rc < 0) {
 		fprintf(stderr, "netlab: %s\n", err);
 		return rc;
@@ -344,6 +431,7 @@ int links_up(struct nl_run *r)
 			}
 			CHECK(nl_ip(err, sizeof(err), "-n", ns, "link", "set", f->ifname, "up", NULL));
 			if (f->radio) {
+				CHECK(radio_setup(r, s, i, err, sizeof(err)));
 				CHECK(links_radio_set(r, s, i, f->net));
 				continue;
 			}
