@@ -567,7 +567,7 @@ static void cap_cb(uv_poll_t *p, int status, int events)
 				     .msg_controllen = sizeof(cm.b) };
 		ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT);
 		if (n < 0)
-			return;
+			break;
 		if ((ll.sll_pkttype != PACKET_HOST && ll.sll_pkttype != PACKET_OTHERHOST) ||
 		    ll.sll_protocol != htons(ETH_P_IP) || (mh.msg_flags & MSG_TRUNC))
 			continue;
@@ -584,6 +584,12 @@ static void cap_cb(uv_poll_t *p, int status, int events)
 		else
 			fad_dp_from_cell(c->f, c->cell, buf, (size_t)n);
 	}
+	/* What the kernel could not queue for us (fad starved of the CPU for longer than the
+	 * receive buffer lasts): lost upstream, counted. */
+	struct tpacket_stats ts;
+	socklen_t tl = sizeof(ts);
+	if (getsockopt(c->fd, SOL_PACKET, PACKET_STATISTICS, &ts, &tl) == 0 && ts.tp_drops)
+		c->f->stats.dp_drop_cell_kernel += ts.tp_drops;
 }
 
 static void cap_close_cb(uv_handle_t *h)

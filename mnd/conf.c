@@ -110,6 +110,8 @@ static const struct conf_field mnd_mip4_fields[] = {
 		  .umax = 95, .help = "re-register when this share of the lifetime has passed"),
 	CONF_DURATION("fbu_lifetime", struct mnd_mip4_conf, fbu_lifetime, .dflt = "5s",
 		      .umin = 1000, .umax = 600000, .help = "forwarding asked of the old FA"),
+	CONF_DURATION("release_guard", struct mnd_mip4_conf, release_guard, .dflt = "100ms",
+		      .umax = 10000, .help = "an old radio is released no sooner after the switch"),
 	CONF_BOOL("synchronize", struct mnd_mip4_conf, synchronize, .dflt = "true",
 		  .help = "synchronized handoff (false: plain RFC 5944)"),
 	CONF_BOOL("reverse_tunnel", struct mnd_mip4_conf, reverse_tunnel, .dflt = "false",

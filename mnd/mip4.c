@@ -309,6 +309,7 @@ static int mip4_start(struct mnd *m, void **state)
 	sc.max_tries = (unsigned)c->max_tries;
 	sc.refresh_pct = (unsigned)c->refresh_pct;
 	sc.fbu_lifetime_s = (uint16_t)(c->fbu_lifetime / 1000);
+	sc.release_guard_ms = (unsigned)c->release_guard;
 	sc.synchronize = c->synchronize;
 	sc.reverse_tunnel = c->reverse_tunnel;
 	for (size_t i = 0; i < c->nneighbours && i < 8; i++) {

@@ -194,10 +194,33 @@ void mip4_sm_link(struct mip4_sm *sm, int radio, bool up, uint64_t now)
 	(void)now;
 }
 
-static void release_old(struct mip4_sm *sm)
+/* The release of a radio waiting for the upstream guard, now. */
+static void release_flush(struct mip4_sm *sm)
 {
-	if (sm->old.valid && sm->old.radio != sm->cur.radio && sm->out.release)
-		sm->out.release(sm->out.arg, sm->old.radio);
+	if (!sm->rel_pending)
+		return;
+	sm->rel_pending = false;
+	if (sm->out.release)
+		sm->out.release(sm->out.arg, sm->rel_radio);
+}
+
+/* The old path is done with downstream (its DRR arrived, or we gave up on it).  Its radio is
+ * released once release_guard_ms have passed since the sending path left it: what the mobile
+ * handed to that radio just before the switch is still on its way out (transmit queue, driver),
+ * and releasing the link at once would lose it.  A DRR arriving with the reply (nothing was
+ * queued on the old path) would otherwise release it in the same instant as the switch. */
+static void release_old(struct mip4_sm *sm, uint64_t now)
+{
+	if (sm->old.valid && sm->old.radio != sm->cur.radio && sm->out.release) {
+		if (sm->rel_pending && sm->rel_radio != sm->old.radio)
+			release_flush(sm);
+		uint64_t at = sm->switched_at + sm->conf.release_guard_ms;
+		sm->rel_pending = true;
+		sm->rel_radio = sm->old.radio;
+		sm->rel_at = at;
+		if (now >= at)
+			release_flush(sm);
+	}
 	sm->old.valid = false;
 	sm->old_req_id = 0;
 }
@@ -268,7 +291,7 @@ static void accepted(struct mip4_sm *sm, const struct mip4_msg *m, uint64_t id, 
 		sm->cur.valid = false;
 		if (sm->out.path)
 			sm->out.path(sm->out.arg, -1, sm->req.fa);
-		release_old(sm);
+		release_old(sm, now);
 		return;
 	}
 	bool moved = sm->cur.valid && (sm->cur.coa.s_addr != sm->req.coa.s_addr ||
@@ -279,7 +302,7 @@ static void accepted(struct mip4_sm *sm, const struct mip4_msg *m, uint64_t id, 
 	if (moved) {
 		sm->stats.handoffs++;
 		if (sm->old.valid)
-			release_old(sm); /* a second move before the first DRR */
+			release_old(sm, now); /* a second move before the first DRR */
 		sm->old = sm->cur;
 		sm->old_req_id = id;
 		sm->old_deadline = now + DRR_WAIT_MS;
@@ -291,10 +314,12 @@ static void accepted(struct mip4_sm *sm, const struct mip4_msg *m, uint64_t id, 
 	sm->binding_expires = m->lifetime == 0xffff ? UINT64_MAX : now + life_ms;
 	sm->refresh_at = m->lifetime == 0xffff ? UINT64_MAX
 					       : now + life_ms * sm->conf.refresh_pct / 100u;
+	if (moved || first)
+		sm->switched_at = now;
 	if ((moved || first) && sm->out.path)
 		sm->out.path(sm->out.arg, sm->cur.radio, sm->cur.fa);
 	if (moved && (!sm->conf.synchronize || sm->drr_early))
-		release_old(sm);
+		release_old(sm, now);
 	sm->drr_early = false;
 }
 
@@ -347,7 +372,7 @@ static void input_reply(struct mip4_sm *sm, const uint8_t *pkt, const struct mip
 	}
 	if (mo == 2 && m->lifetime == 0 && mip4_code_accepted(m->code)) {
 		sm->stats.drr_rx++;
-		release_old(sm);
+		release_old(sm, now);
 		return;
 	}
 	if (mp == 2 && m->lifetime == 0 && mip4_code_accepted(m->code) && sm->cur.valid) {
@@ -434,7 +459,7 @@ int mip4_sm_l2_notice(struct mip4_sm *sm, int radio, const char *event, const ch
 		/* Phase III: single radio about to move.  A previous move's old path still waiting
 		 * for its DRR is given up: that FA forwards to us, and we leave it behind now. */
 		if (sm->old.valid && sm->old.radio == radio)
-			release_old(sm);
+			release_old(sm, now);
 		const struct in_addr *nfa = neigh_fa(sm, to);
 		if (nfa) {
 			send_fbu(sm, radio, sm->cur.fa, *nfa, now);
@@ -494,7 +519,7 @@ uint64_t mip4_sm_tick(struct mip4_sm *sm, uint64_t now)
 			next = ag->expires;
 	}
 	if (sm->old.valid && now >= sm->old_deadline)
-		release_old(sm);
+		release_old(sm, now);
 	if (sm->state == MIP4_SM_DISCOVER && !sm->pending && now >= sm->next_sol)
 		solicit_all(sm, now);
 	if (sm->pending && sm->next_tx < next)
@@ -507,6 +532,10 @@ uint64_t mip4_sm_tick(struct mip4_sm *sm, uint64_t now)
 	}
 	if (sm->old.valid && sm->old_deadline < next)
 		next = sm->old_deadline;
+	if (sm->rel_pending && now >= sm->rel_at)
+		release_flush(sm);
+	if (sm->rel_pending && sm->rel_at < next)
+		next = sm->rel_at;
 	if (sm->state == MIP4_SM_DISCOVER && !sm->pending && sm->next_sol < next)
 		next = sm->next_sol;
 	return next;

@@ -42,6 +42,7 @@ struct mip4_sm_conf {
 	unsigned max_tries;        /* transmissions before giving up and soliciting again */
 	unsigned refresh_pct;      /* refresh when this % of the granted lifetime has passed */
 	uint16_t fbu_lifetime_s;   /* forwarding time asked of the old FA */
+	unsigned release_guard_ms; /* an old link is released no sooner after the sending switch */
 	bool synchronize;          /* false: plain RFC 5944 (no waiting for the DRR, no FBU) */
 	bool reverse_tunnel;       /* T flag when the FA advertises it */
 	/* Single radio (Phase III): the FA address of a network named in an L2 notice ("to").  */
@@ -121,6 +122,12 @@ struct mip4_sm {
 	struct mip4_sm_path old;
 	uint64_t old_req_id;       /* the request whose DRR releases the old path */
 	uint64_t old_deadline;     /* give up waiting for the DRR */
+	/* the upstream guard: the frames handed to the old radio before the sending path moved
+	 * (at switched_at) leave it before it is released */
+	uint64_t switched_at;
+	bool rel_pending;
+	int rel_radio;
+	uint64_t rel_at;
 	/* FBU in flight (Phase II/III) */
 	bool fbu_pending;
 	uint64_t fbu_id;

@@ -59,6 +59,7 @@ struct mnd_mip4_conf {
 	uint64_t max_tries;
 	uint64_t refresh_pct;
 	uint64_t fbu_lifetime;        /* ms */
+	uint64_t release_guard;       /* ms */
 	bool synchronize;
 	bool reverse_tunnel;
 	struct mnd_neigh_conf *neighbours;

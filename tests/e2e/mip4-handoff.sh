@@ -151,13 +151,22 @@ run_variant() {
   ctl fa1 stats >"$T_TMP/$name-fa1.json" 2>/dev/null || echo '{}' >"$T_TMP/$name-fa1.json"
   ctl fa2 stats >"$T_TMP/$name-fa2.json" 2>/dev/null || echo '{}' >"$T_TMP/$name-fa2.json"
   ctl ha stats >"$T_TMP/$name-ha.json" 2>/dev/null || echo '{}' >"$T_TMP/$name-ha.json"
-  "$NETLAB" -p "$PROJ" ${KEEP_TMP:+--keep-logs} down >/dev/null 2>&1
+  # netlab keeps the linkems' stats (written at their exit) for the drop summary below
+  "$NETLAB" -p "$PROJ" --keep-logs down >/dev/null 2>&1
+  local rd=${NETLAB_RUNDIR:-/run/roam-netlab}/$PROJ
+  cat "$rd"/linkem-*.json 2>/dev/null | jq -s '{linkem_drops: (map(.a2b.dropped + .b2a.dropped) | add // 0),
+      linkem_kernel: (map(.a2b.dropped_kernel + .b2a.dropped_kernel) | add // 0)}' >"$T_TMP/$name-linkem.json" \
+    || echo '{}' >"$T_TMP/$name-linkem.json"
+  [ -n "${KEEP_TMP:-}" ] && cp -r "$rd" "$T_TMP/$name-run" 2>/dev/null
+  rm -rf "$rd"
   local f
   for f in down up tcps downs ups tcpc; do [ -s "$T_TMP/$name-$f.json" ] || echo '{}' >"$T_TMP/$name-$f.json"; done
   jq -n --slurpfile dr "$T_TMP/$name-down.json" --slurpfile ds "$T_TMP/$name-downs.json" \
         --slurpfile ur "$T_TMP/$name-up.json" --slurpfile us "$T_TMP/$name-ups.json" \
         --slurpfile tc "$T_TMP/$name-tcpc.json" --slurpfile ts "$T_TMP/$name-tcps.json" \
-        --slurpfile m "$T_TMP/$name-mnd.json" --slurpfile rb "$T_TMP/$name-rcvbuf.json" '
+        --slurpfile m "$T_TMP/$name-mnd.json" --slurpfile rb "$T_TMP/$name-rcvbuf.json" \
+        --slurpfile le "$T_TMP/$name-linkem.json" --slurpfile f1 "$T_TMP/$name-fa1.json" \
+        --slurpfile f2 "$T_TMP/$name-fa2.json" --slurpfile ha "$T_TMP/$name-ha.json" '
     def lost(s; r): ([((s.sent // 0) + (s.send_errors // 0)) - (r.received // 0), 0] | max);
     { down_sent: ($ds[0].sent // 0), down_received: ($dr[0].received // 0),
       down_lost: lost($ds[0]; $dr[0]), down_dup: ($dr[0].duplicated // 0),
@@ -170,8 +179,12 @@ run_variant() {
       tcp_stall_ms: ($tc[0].max_stall_ms // null),
       handoffs: ($m[0].counters.handoffs // 0), dereg_replies: ($m[0].counters.dereg_replies // 0),
       fbu_sent: ($m[0].counters.fbu_sent // 0), fback_rx: ($m[0].counters.fback_rx // 0),
-      rcvbuf_cn: ($rb[0].cn // 0), rcvbuf_mn: ($rb[0].mn // 0) }' >"$T_TMP/$name.row"
-  jq -r --arg n "$name" '"# \($n): down lost \(.down_lost)/\(.down_sent) (gap \(.down_gap_ms) ms), up lost \(.up_lost)/\(.up_sent) (gap \(.up_gap_ms) ms), TCP survived \(.tcp_survived) (\(.tcp_verified) bytes, stall \(.tcp_stall_ms) ms), handoffs \(.handoffs), DRRs \(.dereg_replies), FBUs \(.fbu_sent), FBAcks \(.fback_rx), receive-buffer overflows cn \(.rcvbuf_cn) mn \(.rcvbuf_mn)"' "$T_TMP/$name.row"
+      rcvbuf_cn: ($rb[0].cn // 0), rcvbuf_mn: ($rb[0].mn // 0),
+      linkem_drops: ($le[0].linkem_drops // 0), linkem_kernel: ($le[0].linkem_kernel // 0),
+      fad_drops: ([$f1[0], $f2[0]] | map(to_entries[] | select(.key | startswith("dp_drop_")) | .value) | add // 0),
+      fad_kernel: (($f1[0].dp_drop_cell_kernel // 0) + ($f2[0].dp_drop_cell_kernel // 0)),
+      had_drops: ($ha[0] | to_entries | map(select(.key | test("^(dp|rt)_drop_")) | .value) | add // 0) }' >"$T_TMP/$name.row"
+  jq -r --arg n "$name" '"# \($n): down lost \(.down_lost)/\(.down_sent) (gap \(.down_gap_ms) ms), up lost \(.up_lost)/\(.up_sent) (gap \(.up_gap_ms) ms), TCP survived \(.tcp_survived) (\(.tcp_verified) bytes, stall \(.tcp_stall_ms) ms), handoffs \(.handoffs), DRRs \(.dereg_replies), FBUs \(.fbu_sent), FBAcks \(.fback_rx), receive-buffer overflows cn \(.rcvbuf_cn) mn \(.rcvbuf_mn); drops: linkem \(.linkem_drops) (kernel \(.linkem_kernel)), fads \(.fad_drops) (kernel \(.fad_kernel)), had \(.had_drops)"' "$T_TMP/$name.row"
 }
 
 row() { jq -e "$2" "$T_TMP/$1.row" >/dev/null; }

@@ -36,7 +36,10 @@ for s in "${scripts[@]}"; do
   [ -n "$line" ] && echo "$line"
   if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
   if [ $rc -ne 0 ]; then
-    failed+=("$s"); echo "--- $s exited $rc; last output:"; echo "$out" | tail -30
+    failed+=("$s")
+    # the script's own diagnostics ("# ..." lines: figures, what it waited for in vain) first
+    echo "--- $s exited $rc; its diagnostics:"; grep -E '^# ' <<<"$out" | tail -60
+    echo "--- last output:"; echo "$out" | tail -30
   fi
   pass=$((pass + p)); fail=$((fail + f))
 done

@@ -42,6 +42,7 @@ struct lk_port {
 	const char *name;
 	int ifindex;
 	int fd;
+	uint64_t kernel_drops; /* frames the kernel could not queue on fd (PACKET_STATISTICS) */
 };
 
 struct linkem {
@@ -124,7 +125,7 @@ static int apply_key(struct lk_params *p, int k, const char *v)
 /* ---- stats ---- */
 
 static void json_dir(struct json_writer *w, const char *name, const struct lk_dir *d,
-		     uint64_t tx_errors)
+		     uint64_t tx_errors, uint64_t kernel_drops)
 {
 	const struct lk_stats *s = &d->st;
 	const struct lk_params *p = &d->p;
@@ -135,11 +136,13 @@ static void json_dir(struct json_writer *w, const char *name, const struct lk_di
 	json_kv_uint(w, "bytes_in", s->bytes_in);
 	json_kv_uint(w, "bytes_out", s->bytes_out);
 	json_kv_uint(w, "dropped",
-		     s->dropped_loss + s->dropped_queue + s->dropped_limit + tx_errors);
+		     s->dropped_loss + s->dropped_queue + s->dropped_limit + tx_errors +
+			     kernel_drops);
 	json_kv_uint(w, "dropped_loss", s->dropped_loss);
 	json_kv_uint(w, "dropped_queue", s->dropped_queue);
 	json_kv_uint(w, "dropped_limit", s->dropped_limit);
 	json_kv_uint(w, "dropped_tx", tx_errors);
+	json_kv_uint(w, "dropped_kernel", kernel_drops);
 	json_kv_uint(w, "duplicated", s->duplicated);
 	json_kv_uint(w, "reordered", s->reordered);
 	json_kv_uint(w, "queue_hw", s->queue_hw);
@@ -160,9 +163,23 @@ static void json_dir(struct json_writer *w, const char *name, const struct lk_di
 	json_obj_end(w);
 }
 
-/* Renders the stats as one JSON line into b (growable). */
-static int render_stats(const struct linkem *lk, struct wbuf *b)
+/* Adds the frames the kernel dropped for want of room on each port's socket since the last
+ * call (a starved linkem: the emulated wire lost them, not the emulation) to the counters. */
+static void port_kernel_drops(struct linkem *lk)
 {
+	for (int i = 0; i < 2; i++) {
+		struct tpacket_stats ts;
+		socklen_t len = sizeof(ts);
+		if (lk->port[i].fd >= 0 &&
+		    getsockopt(lk->port[i].fd, SOL_PACKET, PACKET_STATISTICS, &ts, &len) == 0)
+			lk->port[i].kernel_drops += ts.tp_drops;
+	}
+}
+
+/* Renders the stats as one JSON line into b (growable). */
+static int render_stats(struct linkem *lk, struct wbuf *b)
+{
+	port_kernel_drops(lk);
 	struct json_writer w;
 	json_writer_init(&w, b);
 	json_obj_begin(&w);
@@ -174,8 +191,8 @@ static int render_stats(const struct linkem *lk, struct wbuf *b)
 	json_kv_uint(&w, "ignored_outgoing", lk->ignored_outgoing);
 	json_kv_uint(&w, "truncated", lk->truncated);
 	json_kv_uint(&w, "rx_errors", lk->rx_errors);
-	json_dir(&w, "a2b", &lk->dir[0], lk->tx_errors[0]);
-	json_dir(&w, "b2a", &lk->dir[1], lk->tx_errors[1]);
+	json_dir(&w, "a2b", &lk->dir[0], lk->tx_errors[0], lk->port[0].kernel_drops);
+	json_dir(&w, "b2a", &lk->dir[1], lk->tx_errors[1], lk->port[1].kernel_drops);
 	json_obj_end(&w);
 	wbuf_put_u8(b, '\n');
 	int rc = json_writer_err(&w);
@@ -189,7 +206,7 @@ static int write_all(FILE *f, const struct wbuf *b)
 
 /* Writes the stats to path ("-": stdout): FILE.tmp then rename, so a reader never sees half a
  * file. */
-static int write_stats_file(const struct linkem *lk, const char *path)
+static int write_stats_file(struct linkem *lk, const char *path)
 {
 	struct wbuf b;
 	wbuf_init(&b);

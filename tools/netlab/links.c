@@ -232,6 +232,10 @@ static int linkem_start(struct nl_run *r, size_t n, const char *a, const char *b
 	}
 	argv[k++] = "--json";
 	argv[k++] = json;
+	/* An emulated wire is never descheduled: on a loaded machine (two cores running daemons,
+	 * traffic generators and tshark) a linkem under ordinary scheduling would add delay, and
+	 * after a long enough wait lose frames, that the emulated network does not have. */
+	argv[k++] = "--realtime=10";
 	argv[k] = NULL;
 
 	sp.ns = r->sw;

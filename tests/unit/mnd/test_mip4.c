@@ -478,3 +478,59 @@ Test(mnd_mip4, single_radio_next_move_before_the_drr_fbu_goes_to_the_current_fa)
 	cr_assert_eq(sent[n0].m.coa.s_addr, A("198.51.100.1").s_addr, "naming the next FA");
 	cr_assert_not(sm.old.valid, "the older path is given up");
 }
+
+/* The old radio is released on the DRR, but no sooner than release_guard after the sending
+ * switch: a DRR right behind the RRP (nothing queued on the old path) or before it waits. */
+Test(mnd_mip4, release_waits_for_upstream_guard)
+{
+	setup_sm(true, true);
+	sm.conf.release_guard_ms = 100;
+	uint64_t t = register_first();
+	adv(1, "198.51.100.2", 1, t + 100);
+	uint64_t id = sent[1].m.id;
+	reply(1, 0, 300, id, t + 150); /* switch at t + 150 */
+	cr_assert_eq(last_path_radio, 1);
+	reply(0, 0, 0, mip4_id_dereg(id), t + 151); /* the DRR at once */
+	cr_assert_eq(sm.stats.drr_rx, 1);
+	cr_assert_not(sm.old.valid);
+	cr_assert_eq(nrel, 0); /* the guard runs */
+	cr_assert_eq(mip4_sm_tick(&sm, t + 200), t + 250); /* the next deadline is the release */
+	cr_assert_eq(nrel, 0);
+	mip4_sm_tick(&sm, t + 250);
+	cr_assert_eq(nrel, 1);
+	cr_assert_eq(last_rel, 0);
+	mip4_sm_tick(&sm, t + 400);
+	cr_assert_eq(nrel, 1); /* once */
+}
+
+Test(mnd_mip4, late_enough_drr_releases_at_once)
+{
+	setup_sm(true, true);
+	sm.conf.release_guard_ms = 100;
+	uint64_t t = register_first();
+	adv(1, "198.51.100.2", 1, t + 100);
+	uint64_t id = sent[1].m.id;
+	reply(1, 0, 300, id, t + 150);
+	reply(0, 0, 0, mip4_id_dereg(id), t + 250); /* the guard has passed */
+	cr_assert_eq(nrel, 1);
+	cr_assert_eq(last_rel, 0);
+	cr_assert_not(sm.rel_pending);
+}
+
+/* An early DRR (before the RRP): released release_guard after the switch, not with it. */
+Test(mnd_mip4, early_drr_release_after_guard)
+{
+	setup_sm(true, true);
+	sm.conf.release_guard_ms = 100;
+	uint64_t t = register_first();
+	adv(1, "198.51.100.2", 1, t + 100);
+	uint64_t id = sent[1].m.id;
+	reply(0, 0, 0, mip4_id_dereg(id), t + 140);
+	reply(1, 0, 300, id, t + 150);
+	cr_assert_eq(sm.stats.handoffs, 1);
+	cr_assert_eq(nrel, 0);
+	mip4_sm_tick(&sm, t + 249);
+	cr_assert_eq(nrel, 0);
+	mip4_sm_tick(&sm, t + 250);
+	cr_assert_eq(nrel, 1);
+}
