@@ -233,11 +233,30 @@ struct had_cn {
 	bool push;
 	uint64_t last_id;           /* Identification of our last Binding Update */
 	uint64_t bu_sent, ba_rx, nack_rx, br_rx;
+	/* Binding Updates sent with A and not yet acknowledged, one per home address (the newest
+	 * replaces an older one): re-sent with a fresh Identification (ro.c) */
+	struct had_bu_pending *pend;
+	size_t npend;
+};
+
+#define HAD_BU_PENDING_MAX 1024 /* per correspondent; the oldest makes room */
+#define HAD_BU_RETX_FIRST_MS 1000
+#define HAD_BU_RETX_TRIES 4     /* transmissions in all */
+
+struct had_bu_pending {
+	struct in_addr home, coa, relay_dst;
+	uint16_t lifetime;          /* as first sent */
+	uint8_t relay_len;
+	unsigned tries;
+	uint64_t id;                /* of the last transmission */
+	uint64_t first_ms, next_ms, interval_ms; /* Unix ms (the Identification's clock) */
+	uint8_t relay[MIP4_RO_RELAY_MAX];
 };
 
 struct had_ro_stats {
 	uint64_t bu_sent, bu_dereg_sent, drr_relayed, tx_error;
 	uint64_t ba_rx, ba_nack, ba_unmatched;
+	uint64_t bu_retx, bu_given_up, bu_pending_evicted;
 	uint64_t br_rx, br_answered, bw_rx, bw_answered;
 	uint64_t drop_unknown_cn, drop_no_auth, drop_auth_failed, drop_replay, drop_id_window,
 		drop_no_binding;
@@ -247,6 +266,8 @@ struct had_ro {
 	struct had_cn *cns;
 	size_t ncns;
 	struct had_ro_stats st;
+	uv_timer_t timer;             /* retransmissions (with a loop only) */
+	bool timer_init;
 };
 
 /* Transmit hook for everything sent on UDP 434 (the daemon's socket; a capture in tests).
@@ -374,6 +395,10 @@ size_t had_dp_drain_all(struct had *h);
  * -EINVAL (bad key). */
 int had_ro_build(struct had *h);
 void had_ro_free(struct had *h);
+/* Re-sends the unacknowledged Binding Updates due at ntp_now; returns the next due time (Unix
+ * ms) or UINT64_MAX.  With a loop, a timer calls it; had_ro_close() stops that timer. */
+uint64_t had_ro_tick(struct had *h, uint64_t ntp_now);
+void had_ro_close(struct had *h);
 /* b was created, refreshed or moved: Binding Updates (lifetime b->lifetime_s, CoA b->cur) to
  * its correspondents.  drr (borrowed, may be NULL): the deregistration reply of a synchronized
  * move, to go to the old care-of address drr_dst; when route_optimization.relay_dereg is on and

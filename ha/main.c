@@ -118,6 +118,7 @@ static void had_shutdown(void *arg)
 	roam_udp_close(h->udp, NULL);
 	h->udp = NULL;
 	h->ctl = NULL;
+	had_ro_close(h);
 	had_store_destroy(h); /* removes the routes and proxy ARP entries of the bindings */
 	h->store_ready = false;
 	had_dp_close(h);

@@ -21,13 +21,22 @@
  * - Binding Warning (240), not authenticated (it only triggers an authenticated update): for a
  *   bound home address and a configured correspondent as target, that correspondent gets an
  *   update and the later ones.
- * - Binding Acknowledge (243): counted (N separately); an unmatched one is counted too. */
+ * - Binding Acknowledge (243): counted (N separately); an unmatched one is counted too.
+ * - Retransmission (route_optimization.acknowledge on): an update sent with A stays pending
+ *   for its correspondent and home address until a Binding Acknowledge with its Identification
+ *   arrives; it is re-sent after 1, 2 and 4 s (HAD_BU_RETX_*: four transmissions in all), each
+ *   time with a fresh Identification (the correspondent's replay check would drop the old one),
+ *   the lifetime reduced by the time passed, and the same relayed reply (the correspondent
+ *   queues it behind its old path's data if the first never arrived, or forwards it at once if
+ *   it did and only the acknowledge was lost).  A newer update for the same home address
+ *   replaces the pending one; a Nack ends it (the correspondent refused: no use repeating). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "had.h"
+#include "roam/clock.h"
 
 static void ro_drop(struct had *h, uint64_t *counter, const struct roam_sockaddr *src,
 		    const char *why)
@@ -40,8 +49,10 @@ static void ro_drop(struct had *h, uint64_t *counter, const struct roam_sockaddr
 
 void had_ro_free(struct had *h)
 {
-	for (size_t i = 0; i < h->ro.ncns; i++)
+	for (size_t i = 0; i < h->ro.ncns; i++) {
 		auth_key_wipe(&h->ro.cns[i].key);
+		free(h->ro.cns[i].pend);
+	}
 	free(h->ro.cns);
 	h->ro.cns = NULL;
 	h->ro.ncns = 0;
@@ -81,6 +92,11 @@ int had_ro_build(struct had *h)
 				n->ba_rx = o->ba_rx;
 				n->nack_rx = o->nack_rx;
 				n->br_rx = o->br_rx;
+				/* what it has not acknowledged yet is still owed */
+				n->pend = o->pend;
+				n->npend = o->npend;
+				h->ro.cns[j].pend = NULL;
+				h->ro.cns[j].npend = 0;
 			}
 		}
 	}
@@ -114,10 +130,64 @@ static void mark_requested(struct binding *b, size_t i)
 		hb->ro_requested |= 1ULL << i;
 }
 
-/* Sends one Binding Update to cn; relay (may be NULL) rides in the relay extension. */
-static int send_bu(struct had *h, struct had_cn *cn, struct in_addr home, struct in_addr coa,
-		   uint16_t lifetime, const void *relay, size_t relay_len, struct in_addr relay_dst,
-		   uint64_t ntp_now)
+static void rearm(struct had *h, uint64_t ntp_now);
+
+static struct had_bu_pending *pend_find(struct had_cn *cn, struct in_addr home)
+{
+	for (size_t i = 0; i < cn->npend; i++)
+		if (cn->pend[i].home.s_addr == home.s_addr)
+			return &cn->pend[i];
+	return NULL;
+}
+
+static void pend_remove(struct had_cn *cn, struct had_bu_pending *p)
+{
+	size_t i = (size_t)(p - cn->pend);
+	memmove(p, p + 1, (cn->npend - i - 1) * sizeof(*p));
+	cn->npend--;
+}
+
+/* Remembers the update just sent with A (id) until it is acknowledged. */
+static void pend_note(struct had *h, struct had_cn *cn, struct in_addr home, struct in_addr coa,
+		      uint16_t lifetime, const void *relay, size_t relay_len,
+		      struct in_addr relay_dst, uint64_t id, uint64_t ntp_now)
+{
+	struct had_bu_pending *p = pend_find(cn, home);
+	if (!p) {
+		if (!cn->pend) {
+			cn->pend = calloc(HAD_BU_PENDING_MAX, sizeof(*cn->pend));
+			if (!cn->pend)
+				return;
+		}
+		if (cn->npend == HAD_BU_PENDING_MAX) {
+			pend_remove(cn, &cn->pend[0]); /* the oldest */
+			h->ro.st.bu_pending_evicted++;
+		}
+		p = &cn->pend[cn->npend++];
+	}
+	uint64_t ms = auth_ntp_to_unix_ms(ntp_now);
+	memset(p, 0, sizeof(*p));
+	p->home = home;
+	p->coa = coa;
+	p->lifetime = lifetime;
+	p->relay_dst = relay_dst;
+	if (relay && relay_len <= MIP4_RO_RELAY_MAX) {
+		memcpy(p->relay, relay, relay_len);
+		p->relay_len = (uint8_t)relay_len;
+	}
+	p->tries = 1;
+	p->id = id;
+	p->first_ms = ms;
+	p->interval_ms = HAD_BU_RETX_FIRST_MS;
+	p->next_ms = ms + p->interval_ms;
+	rearm(h, ntp_now);
+}
+
+/* Encodes and sends one Binding Update to cn; relay (may be NULL) rides in the relay
+ * extension.  The Identification used in *id. */
+static int transmit_bu(struct had *h, struct had_cn *cn, struct in_addr home, struct in_addr coa,
+		       uint16_t lifetime, const void *relay, size_t relay_len,
+		       struct in_addr relay_dst, uint64_t ntp_now, uint64_t *id)
 {
 	uint8_t buf[HAD_MAX_MSG];
 	struct wbuf w;
@@ -156,7 +226,101 @@ static int send_bu(struct had *h, struct had_cn *cn, struct in_addr home, struct
 	h->ro.st.bu_sent++;
 	if (lifetime == 0)
 		h->ro.st.bu_dereg_sent++;
+	*id = u.id;
 	return 0;
+}
+
+/* Sends one Binding Update to cn, pending until acknowledged when we ask for that. */
+static int send_bu(struct had *h, struct had_cn *cn, struct in_addr home, struct in_addr coa,
+		   uint16_t lifetime, const void *relay, size_t relay_len, struct in_addr relay_dst,
+		   uint64_t ntp_now)
+{
+	uint64_t id = 0;
+	int r = transmit_bu(h, cn, home, coa, lifetime, relay, relay_len, relay_dst, ntp_now, &id);
+	if (r == 0 && h->conf.ro.acknowledge)
+		pend_note(h, cn, home, coa, lifetime, relay, relay_len, relay_dst, id, ntp_now);
+	return r;
+}
+
+uint64_t had_ro_tick(struct had *h, uint64_t ntp_now)
+{
+	uint64_t ms = auth_ntp_to_unix_ms(ntp_now), next = UINT64_MAX;
+	char b[ROAM_ADDRSTRLEN];
+	for (size_t i = 0; i < h->ro.ncns; i++) {
+		struct had_cn *cn = &h->ro.cns[i];
+		for (size_t k = 0; k < cn->npend;) {
+			struct had_bu_pending *p = &cn->pend[k];
+			if (p->next_ms > ms) {
+				if (p->next_ms < next)
+					next = p->next_ms;
+				k++;
+				continue;
+			}
+			uint64_t gone_s = (ms - p->first_ms) / 1000;
+			if (p->tries >= HAD_BU_RETX_TRIES ||
+			    (p->lifetime && p->lifetime != 0xffff && gone_s >= p->lifetime)) {
+				struct roam_ipaddr a;
+				roam_ipaddr_set4(&a, p->home);
+				log_rl_warnx(&h->drop_rl,
+					     "route optimization: %s never acknowledged the update for %s",
+					     cn->name, roam_ipaddr_fmt(&a, b, sizeof(b)));
+				h->ro.st.bu_given_up++;
+				pend_remove(cn, p);
+				continue;
+			}
+			uint16_t life = p->lifetime;
+			if (life && life != 0xffff)
+				life = (uint16_t)(life - gone_s);
+			uint64_t id = 0;
+			if (transmit_bu(h, cn, p->home, p->coa, life, p->relay_len ? p->relay : NULL,
+					p->relay_len, p->relay_dst, ntp_now, &id) == 0)
+				p->id = id;
+			h->ro.st.bu_retx++;
+			p->tries++;
+			p->interval_ms *= 2;
+			p->next_ms = ms + p->interval_ms;
+			if (p->next_ms < next)
+				next = p->next_ms;
+			k++;
+		}
+	}
+	return next;
+}
+
+static void timer_cb(uv_timer_t *t)
+{
+	struct had *h = t->data;
+	rearm(h, auth_ntp_from_unix_ms(roam_wall_ms()));
+}
+
+/* Runs what is due and arms the timer for the next retransmission (with a loop). */
+static void rearm(struct had *h, uint64_t ntp_now)
+{
+	if (!h->loop)
+		return;
+	uint64_t ms = auth_ntp_to_unix_ms(ntp_now);
+	uint64_t next = had_ro_tick(h, ntp_now);
+	if (!h->ro.timer_init) {
+		if (next == UINT64_MAX)
+			return;
+		uv_timer_init(h->loop, &h->ro.timer);
+		h->ro.timer.data = h;
+		h->ro.timer_init = true;
+	}
+	if (uv_is_closing((uv_handle_t *)&h->ro.timer))
+		return;
+	if (next == UINT64_MAX)
+		uv_timer_stop(&h->ro.timer);
+	else
+		uv_timer_start(&h->ro.timer, timer_cb, next > ms ? next - ms : 0, 0);
+}
+
+void had_ro_close(struct had *h)
+{
+	if (h->ro.timer_init && !uv_is_closing((uv_handle_t *)&h->ro.timer)) {
+		uv_timer_stop(&h->ro.timer);
+		uv_close((uv_handle_t *)&h->ro.timer, NULL);
+	}
 }
 
 int had_ro_update(struct had *h, struct binding *b, const void *drr, size_t drr_len,
@@ -276,7 +440,10 @@ static void ack_input(struct had *h, const uint8_t *data, const struct mip4_msg 
 		ro_drop(h, &h->ro.st.drop_auth_failed, src, "Binding Acknowledge not authentic");
 		return;
 	}
-	if (m->id != cn->last_id)
+	struct had_bu_pending *p = pend_find(cn, m->home);
+	if (p && p->id == m->id)
+		pend_remove(cn, p); /* acknowledged (a Nack too: repeating would not help) */
+	else if (m->id != cn->last_id)
 		h->ro.st.ba_unmatched++; /* an older update's: fine, counted */
 	cn->ba_rx++;
 	if (m->flags & MIP4_BA_N) {
@@ -314,6 +481,7 @@ void had_ro_status(struct had *h, struct json_writer *w)
 	json_kv_bool(w, "acknowledge", h->conf.ro.acknowledge);
 	ST(bu_sent); ST(bu_dereg_sent); ST(drr_relayed); ST(tx_error);
 	ST(ba_rx); ST(ba_nack); ST(ba_unmatched);
+	ST(bu_retx); ST(bu_given_up); ST(bu_pending_evicted);
 	ST(br_rx); ST(br_answered); ST(bw_rx); ST(bw_answered);
 	ST(drop_unknown_cn); ST(drop_no_auth); ST(drop_auth_failed); ST(drop_replay);
 	ST(drop_id_window); ST(drop_no_binding);
@@ -329,6 +497,7 @@ void had_ro_status(struct had *h, struct json_writer *w)
 		json_kv_uint(w, "ba_rx", c->ba_rx);
 		json_kv_uint(w, "nack_rx", c->nack_rx);
 		json_kv_uint(w, "br_rx", c->br_rx);
+		json_kv_uint(w, "unacknowledged", c->npend);
 		json_obj_end(w);
 	}
 	json_arr_end(w);
