@@ -1,12 +1,13 @@
 /* hlrload's private types: the plan that maps a request number to a simulated host, its key
- * and the permanent address it updates, and the latency histogram.  No I/O here, so that the
- * unit tests (tests/unit/hlrload/) can check it. */
+ * and the permanent address it updates (the run itself is the shared core of roam/loadgen.h).
+ * No I/O here, so that the unit tests (tests/unit/hlrload/) can check it. */
 #ifndef HLRLOAD_H
 #define HLRLOAD_H
 #include <stddef.h>
 #include <stdint.h>
 
 #include "roam/addr.h"
+#include "roam/loadgen.h"
 
 #define HLRLOAD_KEY_LEN 32
 #define HLRLOAD_MAX_KEYS (1u << 20)
@@ -35,9 +36,12 @@ void hlrload_plan_block(const struct hlrload_plan *p, uint32_t host, struct roam
 /* The benchmark key of a key id (deterministic, not secret): a SplitMix64 stream. */
 void hlrload_derive_key(uint32_t key_id, uint8_t out[HLRLOAD_KEY_LEN]);
 
-/* The smallest bucket value v such that at least p percent of the `total` samples counted in
- * hist[0..n) are <= v; samples beyond the histogram give `over_value`.  0 when total is 0. */
-uint64_t hlrload_percentile(const uint32_t *hist, size_t n, uint64_t total, double p,
-			    uint64_t over_value);
+/* Latency percentiles: loadgen_percentile() of the shared load-generator core (the name is
+ * kept for tests/unit/hlrload). */
+static inline uint64_t hlrload_percentile(const uint32_t *hist, size_t n, uint64_t total, double p,
+					  uint64_t over_value)
+{
+	return loadgen_percentile(hist, n, total, p, over_value);
+}
 
 #endif

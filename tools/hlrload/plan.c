@@ -1,6 +1,5 @@
 /* hlrload's plan: which host sends request n, with which key, for which address. */
 #include <errno.h>
-#include <math.h>
 #include <string.h>
 
 #include "hlrload.h"
@@ -70,29 +69,5 @@ void hlrload_plan_block(const struct hlrload_plan *p, uint32_t host, struct roam
 
 void hlrload_derive_key(uint32_t key_id, uint8_t out[HLRLOAD_KEY_LEN])
 {
-	uint64_t x = 0x726f616d2d686c72ull ^ key_id; /* "roam-hlr" */
-	for (int i = 0; i < HLRLOAD_KEY_LEN / 8; i++) {
-		uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		z ^= z >> 31;
-		for (int j = 0; j < 8; j++)
-			out[i * 8 + j] = (uint8_t)(z >> (8 * j));
-	}
-}
-
-uint64_t hlrload_percentile(const uint32_t *hist, size_t n, uint64_t total, double p,
-			    uint64_t over_value)
-{
-	if (total == 0)
-		return 0;
-	uint64_t want = (uint64_t)ceil(p / 100.0 * (double)total), acc = 0;
-	if (want == 0)
-		want = 1;
-	for (size_t v = 0; v < n; v++) {
-		acc += hist[v];
-		if (acc >= want)
-			return v;
-	}
-	return over_value;
+	loadgen_key_stream(0x726f616d2d686c72ull ^ key_id, out, HLRLOAD_KEY_LEN); /* "roam-hlr" */
 }

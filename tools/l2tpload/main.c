@@ -22,9 +22,9 @@
 #include "roam/json.h"
 #include "roam/l2tp.h"
 #include "roam/l2tp_tunnel.h"
+#include "roam/loadgen.h"
 #include "roam/log.h"
 
-enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_USAGE = 2 };
 enum { T_IDLE = 0, T_WAIT_REPLY = L2TP_TUN_SETUP, T_ESTABLISHED, T_CLOSING };
 enum { S_IDLE = 0, S_WAIT_REPLY, S_ESTABLISHED };
 
@@ -379,20 +379,6 @@ static void on_signal(uv_signal_t *s, int signum)
 	l->release = true;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static uint32_t pct(const struct load *l, double p)
-{
-	if (!l->nlat)
-		return 0;
-	size_t i = (size_t)((double)(l->nlat - 1) * p / 100.0 + 0.5);
-	return l->lat[i];
-}
-
 static int write_json(struct load *l)
 {
 	const struct opts *o = l->o;
@@ -406,7 +392,7 @@ static int write_json(struct load *l)
 	double es = l->t_sessions > l->t0 ? (double)(l->t_sessions - l->t0) / 1e3 : 0;
 	double as = l->t_acked > l->t0 ? (double)(l->t_acked - l->t0) / 1e3 : 0;
 	double ds = l->t_down > l->t_hold ? (double)(l->t_down - l->t_hold) / 1e3 : 0;
-	qsort(l->lat, l->nlat, sizeof(*l->lat), cmp_u32);
+	loadgen_samples_sort(l->lat, l->nlat);
 	wbuf_init(&out);
 	json_writer_init(&w, &out);
 	json_obj_begin(&w);
@@ -431,28 +417,12 @@ static int write_json(struct load *l)
 	json_kv_double(&w, "teardown_s", ds);
 	json_key(&w, "session_setup_ms");
 	json_obj_begin(&w);
-	json_kv_uint(&w, "p50", pct(l, 50));
-	json_kv_uint(&w, "p99", pct(l, 99));
+	json_kv_uint(&w, "p50", loadgen_samples_percentile(l->lat, l->nlat, 50));
+	json_kv_uint(&w, "p99", loadgen_samples_percentile(l->lat, l->nlat, 99));
 	json_kv_uint(&w, "max", l->nlat ? l->lat[l->nlat - 1] : 0);
 	json_obj_end(&w);
 	json_obj_end(&w);
-	if (json_writer_err(&w) || out.err) {
-		wbuf_free(&out);
-		return -ENOMEM;
-	}
-	FILE *f = stdout;
-	if (o->json && strcmp(o->json, "-") != 0 && !(f = fopen(o->json, "w"))) {
-		int e = errno;
-		fprintf(stderr, "l2tpload: %s: %s\n", o->json, strerror(e));
-		wbuf_free(&out);
-		return -e;
-	}
-	fprintf(f, "%s\n", wbuf_str(&out));
-	int bad = ferror(f);
-	if (f != stdout)
-		bad |= fclose(f);
-	wbuf_free(&out);
-	return bad ? -EIO : 0;
+	return loadgen_json_output("l2tpload", o->json, &out, &w);
 }
 
 static void usage(FILE *f)
@@ -471,17 +441,6 @@ static void usage(FILE *f)
 		"SIGUSR1 ends the hold.  Exit: 0 when the run completed, 1 on errors, 2 on usage.\n");
 }
 
-static int parse_num(const char *s, double min, double max, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= min && v <= max))
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -493,7 +452,6 @@ int main(int argc, char **argv)
 	};
 	struct opts o = { .tunnels = 100, .sessions = 1, .window = 64, .timeout_s = 120, .setup_s = 20,
 			  .json = "-", .host_name = "l2tpload" };
-	double v;
 	int c;
 	while ((c = getopt_long(argc, argv, "s:h", lopts, NULL)) != -1) {
 		int bad = 0;
@@ -502,26 +460,26 @@ int main(int argc, char **argv)
 			bad = roam_sockaddr_parse(optarg, L2TP_UDP_PORT, &o.server) < 0;
 			o.have_server = !bad;
 			break;
-		case 'T': bad = parse_num(optarg, 1, 60000, &v) < 0; o.tunnels = (uint32_t)v; break;
-		case 'S': bad = parse_num(optarg, 0, 60000, &v) < 0; o.sessions = (uint32_t)v; break;
-		case 'W': bad = parse_num(optarg, 1, 60000, &v) < 0; o.window = (uint32_t)v; break;
-		case 'H': bad = parse_num(optarg, 0, 3600, &o.hold_s) < 0; break;
-		case 'O': bad = parse_num(optarg, 1, 3600, &o.timeout_s) < 0; break;
-		case 'U': bad = parse_num(optarg, 1, 600, &o.setup_s) < 0; break;
+		case 'T': bad = loadgen_parse_u32(optarg, 1, 60000, &o.tunnels) < 0; break;
+		case 'S': bad = loadgen_parse_u32(optarg, 0, 60000, &o.sessions) < 0; break;
+		case 'W': bad = loadgen_parse_u32(optarg, 1, 60000, &o.window) < 0; break;
+		case 'H': bad = loadgen_parse_num(optarg, 0, 3600, &o.hold_s) < 0; break;
+		case 'O': bad = loadgen_parse_num(optarg, 1, 3600, &o.timeout_s) < 0; break;
+		case 'U': bad = loadgen_parse_num(optarg, 1, 600, &o.setup_s) < 0; break;
 		case 'R': o.ready = optarg; break;
 		case 'N': o.host_name = optarg; break;
 		case 'j': o.json = optarg; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
+		case 'h': usage(stdout); return LOADGEN_EXIT_OK;
+		default: usage(stderr); return LOADGEN_EXIT_USAGE;
 		}
 		if (bad) {
-			fprintf(stderr, "l2tpload: bad value '%s'\n", optarg);
-			return EXIT_USAGE;
+			loadgen_bad_value("l2tpload", lopts, c, optarg);
+			return LOADGEN_EXIT_USAGE;
 		}
 	}
 	if (optind < argc || !o.have_server) {
 		usage(stderr);
-		return EXIT_USAGE;
+		return LOADGEN_EXIT_USAGE;
 	}
 	log_init("l2tpload", 1, LOG_LVL_WARN);
 
@@ -546,7 +504,7 @@ int main(int argc, char **argv)
 		roam_ipaddr_parse("::", &any);
 	if (!l.lat || l2tp_ep_init(&l.ep) < 0 || l2tp_ep_server_open(&l.ep, l.loop, &any, 0) < 0) {
 		fprintf(stderr, "l2tpload: cannot set up the endpoint\n");
-		return EXIT_ERR;
+		return LOADGEN_EXIT_ERR;
 	}
 	uv_timer_init(l.loop, &l.tick);
 	l.tick.data = &l;
@@ -566,5 +524,5 @@ int main(int argc, char **argv)
 	l2tp_ep_destroy(&l.ep);
 	uv_run(l.loop, UV_RUN_NOWAIT);
 	free(l.lat);
-	return r < 0 ? EXIT_ERR : EXIT_OK;
+	return r < 0 ? LOADGEN_EXIT_ERR : LOADGEN_EXIT_OK;
 }
