@@ -5,21 +5,15 @@
 
 #include "cnd.h"
 #include "roam/mip4_agent.h"
+#include "roam/mip4_sa_conf.h"
 
 static const char *const cnd_log_levels[] = { "error", "warning", "info", "debug", NULL };
 
 /* ---- mip4 ---- */
 
 static const struct conf_field cnd_ha_fields[] = {
-	CONF_STRING("name", struct cnd_ha_conf, name, .umax = 63, .help = "label for logs"),
-	CONF_ADDR("address", struct cnd_ha_conf, address, .flags = CONF_F_REQUIRED | CONF_F_V4,
-		  .help = "the home agent's address (source of its Binding Updates)"),
-	CONF_UINT("spi", struct cnd_ha_conf, spi, .flags = CONF_F_REQUIRED, .umin = 256,
-		  .umax = UINT32_MAX, .help = "SPI of the HA-CN security association (256 and up)"),
-	CONF_SECRET("key", struct cnd_ha_conf, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
-		    .umin = 16, .umax = AUTH_KEY_MAX, .help = "HA-CN key, hex, inline or file:/path"),
-	CONF_ENUM("algorithm", struct cnd_ha_conf, algorithm, mip4_sa_algorithms,
-		  .dflt = "hmac-md5", .help = "hmac-md5 (RFC 5944) or keyed-md5 (RFC 2002)"),
+	MIP4_SA_PEER_CONF_FIELDS(struct cnd_ha_conf,
+				 "the home agent's address (source of its Binding Updates)", 16),
 };
 static const struct conf_schema cnd_ha_schema = CONF_SCHEMA(struct cnd_ha_conf, cnd_ha_fields);
 
@@ -41,16 +35,9 @@ static int mip4_check(const void *obj, const char **key, char *msg, size_t msgle
 	const struct cnd_mip4_conf *c = obj;
 	if (c->address.family == 0)
 		return 0;
-	for (size_t i = 0; i < c->nhome_agents; i++)
-		for (size_t j = 0; j < i; j++) {
-			if (c->home_agents[i].spi == c->home_agents[j].spi) {
-				*key = "home_agents";
-				snprintf(msg, msglen, "spi %u used by home_agents[%zu] and [%zu]",
-					 c->home_agents[i].spi, j, i);
-				return -1;
-			}
-		}
-	return 0;
+	return mip4_sa_conf_unique_spi(c->home_agents, c->nhome_agents, sizeof(*c->home_agents),
+				       offsetof(struct cnd_ha_conf, spi), "home_agents", "", key,
+				       msg, msglen);
 }
 
 static const struct conf_field cnd_mip4_fields[] = {

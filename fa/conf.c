@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "fad.h"
+#include "roam/mip4_sa_conf.h"
+#include "roam/snapshot_store.h"
 
 static const char *const fad_rt_names[] = { "off", "on", "mandatory", NULL };
 static const char *const fad_log_levels[] = { "error", "warning", "info", "debug", NULL };
@@ -17,29 +19,18 @@ static const struct conf_field fad_cell_fields[] = {
 static const struct conf_schema fad_cell_schema = CONF_SCHEMA(struct fad_conf_cell,
 							      fad_cell_fields);
 
+/* FA-HA (home_agents) and FA-FA (gfa.foreign_agents) SAs. */
 static const struct conf_field fad_ha_fields[] = {
-	CONF_STRING("name", struct fad_conf_ha, name, .umax = 63, .help = "label for logs"),
-	CONF_ADDR("address", struct fad_conf_ha, address, .flags = CONF_F_REQUIRED | CONF_F_V4,
-		  .help = "the home agent's address"),
-	CONF_UINT("spi", struct fad_conf_ha, spi, .flags = CONF_F_REQUIRED, .umin = 256,
-		  .umax = UINT32_MAX, .help = "SPI of the FA-HA security association"),
-	CONF_SECRET("key", struct fad_conf_ha, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
-		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "hex key, inline or file:/path"),
-	CONF_ENUM("algorithm", struct fad_conf_ha, algorithm, mip4_sa_algorithms,
-		  .dflt = "hmac-md5", .help = "hmac-md5 or keyed-md5"),
+	MIP4_SA_PEER_CONF_FIELDS(struct fad_conf_ha, "the peer agent's address", 1),
 };
 static const struct conf_schema fad_ha_schema = CONF_SCHEMA(struct fad_conf_ha, fad_ha_fields);
 
+/* MN-FA (and MN-PAR: mobiles) and MN-GFA (gfa.mobiles) SAs. */
 static const struct conf_field fad_mobile_fields[] = {
 	CONF_STRING("name", struct fad_conf_mobile, name, .umax = 63, .help = "label for logs"),
 	CONF_ADDR("home", struct fad_conf_mobile, home, .flags = CONF_F_REQUIRED | CONF_F_V4,
 		  .help = "the mobile's home address"),
-	CONF_UINT("spi", struct fad_conf_mobile, spi, .flags = CONF_F_REQUIRED, .umin = 256,
-		  .umax = UINT32_MAX, .help = "SPI of the MN-FA (and MN-PAR) security association"),
-	CONF_SECRET("key", struct fad_conf_mobile, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
-		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "hex key, inline or file:/path"),
-	CONF_ENUM("algorithm", struct fad_conf_mobile, algorithm, mip4_sa_algorithms,
-		  .dflt = "hmac-md5", .help = "hmac-md5 or keyed-md5"),
+	MIP4_SA_CONF_FIELDS(struct fad_conf_mobile, 1),
 };
 static const struct conf_schema fad_mobile_schema = CONF_SCHEMA(struct fad_conf_mobile,
 								fad_mobile_fields);
@@ -76,34 +67,6 @@ static const struct conf_field fad_dataplane_fields[] = {
 static const struct conf_schema fad_dataplane_schema = CONF_SCHEMA(struct fad_conf_dataplane,
 								   fad_dataplane_fields);
 
-static const struct conf_field fad_gfa_mobile_fields[] = {
-	CONF_STRING("name", struct fad_conf_mobile, name, .umax = 63, .help = "label for logs"),
-	CONF_ADDR("home", struct fad_conf_mobile, home, .flags = CONF_F_REQUIRED | CONF_F_V4,
-		  .help = "the mobile's home address"),
-	CONF_UINT("spi", struct fad_conf_mobile, spi, .flags = CONF_F_REQUIRED, .umin = 256,
-		  .umax = UINT32_MAX, .help = "SPI of the MN-GFA security association"),
-	CONF_SECRET("key", struct fad_conf_mobile, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
-		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "hex key, inline or file:/path"),
-	CONF_ENUM("algorithm", struct fad_conf_mobile, algorithm, mip4_sa_algorithms,
-		  .dflt = "hmac-md5", .help = "hmac-md5 or keyed-md5"),
-};
-static const struct conf_schema fad_gfa_mobile_schema = CONF_SCHEMA(struct fad_conf_mobile,
-								    fad_gfa_mobile_fields);
-
-static const struct conf_field fad_gfa_fa_fields[] = {
-	CONF_STRING("name", struct fad_conf_ha, name, .umax = 63, .help = "label for logs"),
-	CONF_ADDR("address", struct fad_conf_ha, address, .flags = CONF_F_REQUIRED | CONF_F_V4,
-		  .help = "the lower foreign agent's address (a local care-of address)"),
-	CONF_UINT("spi", struct fad_conf_ha, spi, .flags = CONF_F_REQUIRED, .umin = 256,
-		  .umax = UINT32_MAX, .help = "SPI of the FA-FA security association"),
-	CONF_SECRET("key", struct fad_conf_ha, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
-		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "hex key, inline or file:/path"),
-	CONF_ENUM("algorithm", struct fad_conf_ha, algorithm, mip4_sa_algorithms,
-		  .dflt = "hmac-md5", .help = "hmac-md5 or keyed-md5"),
-};
-static const struct conf_schema fad_gfa_fa_schema = CONF_SCHEMA(struct fad_conf_ha,
-								fad_gfa_fa_fields);
-
 static const struct conf_field fad_gfa_fields[] = {
 	CONF_BOOL("enabled", struct fad_conf_gfa, enabled, .dflt = "false",
 		  .help = "gateway-FA role: answer regional registrations (RFC 4857)"),
@@ -112,10 +75,10 @@ static const struct conf_field fad_gfa_fields[] = {
 	CONF_DURATION("max_lifetime", struct fad_conf_gfa, max_lifetime, .dflt = "300s",
 		      .umin = 1000, .umax = 65534000,
 		      .help = "longest regional registration (69 above)"),
-	CONF_LIST("mobiles", struct fad_conf_gfa, mobiles, nmobiles, &fad_gfa_mobile_schema,
+	CONF_LIST("mobiles", struct fad_conf_gfa, mobiles, nmobiles, &fad_mobile_schema,
 		  .dflt = "[]", .umax = 1000000, .help = "MN-GFA security associations"),
 	CONF_LIST("foreign_agents", struct fad_conf_gfa, foreign_agents, nfas,
-		  &fad_gfa_fa_schema, .dflt = "[]", .umax = 100000,
+		  &fad_ha_schema, .dflt = "[]", .umax = 100000,
 		  .help = "FA-FA security associations of the region's foreign agents"),
 };
 static const struct conf_schema fad_gfa_schema = CONF_SCHEMA(struct fad_conf_gfa,
@@ -124,12 +87,7 @@ static const struct conf_schema fad_gfa_schema = CONF_SCHEMA(struct fad_conf_gfa
 static const struct conf_field fad_region_fields[] = {
 	CONF_ADDR("gfa", struct fad_conf_region, gfa, .flags = CONF_F_REQUIRED | CONF_F_V4,
 		  .help = "the GFA's address (advertised as care-of address, I flag)"),
-	CONF_UINT("spi", struct fad_conf_region, spi, .flags = CONF_F_REQUIRED, .umin = 256,
-		  .umax = UINT32_MAX, .help = "FA-FA SPI with the GFA"),
-	CONF_SECRET("key", struct fad_conf_region, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
-		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "FA-FA key: hex, inline or file:/path"),
-	CONF_ENUM("algorithm", struct fad_conf_region, algorithm, mip4_sa_algorithms,
-		  .dflt = "hmac-md5", .help = "hmac-md5 or keyed-md5"),
+	MIP4_SA_CONF_FIELDS(struct fad_conf_region, 1),
 };
 static const struct conf_schema fad_region_schema = CONF_SCHEMA(struct fad_conf_region,
 								fad_region_fields);
@@ -146,22 +104,13 @@ static int fad_conf_check(const void *obj, const char **key, char *msg, size_t m
 				return -1;
 			}
 		}
-	for (size_t i = 0; i < c->nhas; i++)
-		for (size_t j = 0; j < i; j++)
-			if (roam_ipaddr_eq(&c->home_agents[i].address, &c->home_agents[j].address)) {
-				*key = "home_agents";
-				snprintf(msg, msglen, "home_agents[%zu] and [%zu] have the same address",
-					 j, i);
-				return -1;
-			}
-	for (size_t i = 0; i < c->nmobiles; i++)
-		for (size_t j = 0; j < i; j++)
-			if (roam_ipaddr_eq(&c->mobiles[i].home, &c->mobiles[j].home)) {
-				*key = "mobiles";
-				snprintf(msg, msglen, "mobiles[%zu] and [%zu] have the same home address",
-					 j, i);
-				return -1;
-			}
+	if (mip4_sa_conf_unique_addr(c->home_agents, c->nhas, sizeof(*c->home_agents),
+				     offsetof(struct fad_conf_ha, address), "home_agents", "address",
+				     key, msg, msglen) < 0 ||
+	    mip4_sa_conf_unique_addr(c->mobiles, c->nmobiles, sizeof(*c->mobiles),
+				     offsetof(struct fad_conf_mobile, home), "mobiles",
+				     "home address", key, msg, msglen) < 0)
+		return -1;
 	if (c->max_lifetime / 1000 > 0xfffe) {
 		*key = "max_lifetime";
 		snprintf(msg, msglen, "at most 65534s");
@@ -177,10 +126,7 @@ static const struct conf_field fad_fields[] = {
 		  .help = "UDP port"),
 	CONF_PATH("control_socket", struct fad_conf, control_socket, .flags = CONF_F_ABSOLUTE,
 		  .dflt = "/run/roam/fad.sock", .help = "control socket path"),
-	CONF_STRING("snapshot", struct fad_conf, snapshot, .dflt = "/var/lib/roam/fad.snap",
-		    .umax = 4095, .help = "visitor list snapshot file; empty: none"),
-	CONF_DURATION("snapshot_interval", struct fad_conf, snapshot_interval, .dflt = "30s",
-		      .umin = 1000, .umax = 86400000, .help = "how often the snapshot is written"),
+	SNAP_CONF_FIELDS(struct fad_conf, "/var/lib/roam/fad.snap", "30s"),
 	CONF_DURATION("max_lifetime", struct fad_conf, max_lifetime, .dflt = "1800s",
 		      .umin = 1000, .umax = 65534000,
 		      .help = "registration lifetime advertised; longer requests get 69"),

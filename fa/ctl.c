@@ -6,6 +6,8 @@
 
 #include "fad.h"
 #include "roam/clock.h"
+#include "roam/ctl_store.h"
+#include "roam/snapshot_store.h"
 
 static const char *in4(struct in_addr a, char *b, size_t n)
 {
@@ -128,33 +130,24 @@ static int cmd_forwarding(void *arg, const struct json_value *args, struct json_
 	return dump(arg, result, 1);
 }
 
+static int remove_visitor(void *arg, const struct roam_ipaddr *home)
+{
+	struct fad *f = arg;
+	struct fad_visitor *v = fad_visitor_find(f, home->v4);
+	if (!v)
+		return -ENOENT;
+	fad_visitor_remove(f, v);
+	f->stats.visitors_deleted++;
+	fad_store_rearm(f, roam_mono_ms());
+	return 0;
+}
+
 /* delete home=ADDR: removes one visitor (operator action). */
 static int cmd_delete(void *arg, const struct json_value *args, struct json_writer *result,
 		      char *err, size_t errlen)
 {
-	struct fad *f = arg;
-	const char *s;
-	struct roam_ipaddr home;
-	int r = ctl_arg_str(args, "home", NULL, &s, err, errlen);
-	if (r < 0)
-		return r;
-	if (roam_ipaddr_parse(s, &home) < 0 || home.family != AF_INET) {
-		snprintf(err, errlen, "argument 'home': not an IPv4 address: %s", s);
-		return -EINVAL;
-	}
-	struct fad_visitor *v = fad_visitor_find(f, home.v4);
-	if (!v) {
-		snprintf(err, errlen, "no visitor %s", s);
-		return -ENOENT;
-	}
-	fad_visitor_remove(f, v);
-	f->stats.visitors_deleted++;
-	fad_store_rearm(f, roam_mono_ms());
-	log_info("visitor %s deleted by the operator", s);
-	json_obj_begin(result);
-	json_kv_str(result, "deleted", s);
-	json_obj_end(result);
-	return 0;
+	const struct ctl_delete d = { "home", AF_INET, "no visitor", "visitor", remove_visitor, arg };
+	return ctl_delete_addr(&d, args, result, err, errlen);
 }
 
 static int cmd_save(void *arg, const struct json_value *args, struct json_writer *result,
@@ -162,15 +155,9 @@ static int cmd_save(void *arg, const struct json_value *args, struct json_writer
 {
 	(void)args;
 	struct fad *f = arg;
-	if (!f->conf.snapshot || !*f->conf.snapshot) {
-		snprintf(err, errlen, "no snapshot file configured");
-		return -ENOENT;
-	}
-	int r = f->snap.started ? snap_timer_save_now(&f->snap) : fad_store_save(f);
-	if (r < 0) {
-		snprintf(err, errlen, "snapshot: %s", strerror(-r));
+	int r = snap_save_command(&f->snap, f->conf.snapshot, fad_store_save, f, err, errlen);
+	if (r < 0)
 		return r;
-	}
 	json_obj_begin(result);
 	json_kv_uint(result, "visitors", fad_visitor_count(f));
 	json_obj_end(result);

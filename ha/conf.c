@@ -4,18 +4,15 @@
 #include <string.h>
 
 #include "had.h"
+#include "roam/mip4_sa_conf.h"
+#include "roam/snapshot_store.h"
 
 static const char *const had_rt_names[] = { "off", "on", "mandatory", NULL };
 static const char *const had_log_levels[] = { "error", "warning", "info", "debug", NULL };
 
 static const struct conf_field had_mobile_fields[] = {
 	CONF_STRING("name", struct had_conf_mobile, name, .umax = 63, .help = "label for logs"),
-	CONF_UINT("spi", struct had_conf_mobile, spi, .flags = CONF_F_REQUIRED, .umin = 256,
-		  .umax = UINT32_MAX, .help = "SPI of the MN-HA security association (256 and up)"),
-	CONF_SECRET("key", struct had_conf_mobile, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
-		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "hex key, inline or file:/path"),
-	CONF_ENUM("algorithm", struct had_conf_mobile, algorithm, mip4_sa_algorithms,
-		  .dflt = "hmac-md5", .help = "hmac-md5 (RFC 5944) or keyed-md5 (RFC 2002)"),
+	MIP4_SA_CONF_FIELDS(struct had_conf_mobile, 1),
 	CONF_LIST_OF("home", struct had_conf_mobile, home, nhome,
 		     CONF_ELEM(CONF_T_ADDR, struct roam_ipaddr, .flags = CONF_F_V4),
 		     .flags = CONF_F_REQUIRED, .umin = 1, .umax = 64,
@@ -25,15 +22,7 @@ static const struct conf_schema had_mobile_schema = CONF_SCHEMA(struct had_conf_
 								had_mobile_fields);
 
 static const struct conf_field had_fa_fields[] = {
-	CONF_STRING("name", struct had_conf_fa, name, .umax = 63, .help = "label for logs"),
-	CONF_ADDR("address", struct had_conf_fa, address, .flags = CONF_F_REQUIRED | CONF_F_V4,
-		  .help = "the foreign agent's address"),
-	CONF_UINT("spi", struct had_conf_fa, spi, .flags = CONF_F_REQUIRED, .umin = 256,
-		  .umax = UINT32_MAX, .help = "SPI of the FA-HA security association"),
-	CONF_SECRET("key", struct had_conf_fa, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
-		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "hex key, inline or file:/path"),
-	CONF_ENUM("algorithm", struct had_conf_fa, algorithm, mip4_sa_algorithms, .dflt = "hmac-md5",
-		  .help = "hmac-md5 or keyed-md5"),
+	MIP4_SA_PEER_CONF_FIELDS(struct had_conf_fa, "the foreign agent's address", 1),
 };
 static const struct conf_schema had_fa_schema = CONF_SCHEMA(struct had_conf_fa, had_fa_fields);
 
@@ -70,15 +59,7 @@ static const struct conf_schema had_dataplane_schema = CONF_SCHEMA(struct had_co
 								   had_dataplane_fields);
 
 static const struct conf_field had_cn_fields[] = {
-	CONF_STRING("name", struct had_conf_cn, name, .umax = 63, .help = "label for logs"),
-	CONF_ADDR("address", struct had_conf_cn, address, .flags = CONF_F_REQUIRED | CONF_F_V4,
-		  .help = "the correspondent (runs cnd)"),
-	CONF_UINT("spi", struct had_conf_cn, spi, .flags = CONF_F_REQUIRED, .umin = 256,
-		  .umax = UINT32_MAX, .help = "SPI of the HA-CN security association"),
-	CONF_SECRET("key", struct had_conf_cn, key, .flags = CONF_F_REQUIRED | CONF_F_HEX,
-		    .umin = 1, .umax = AUTH_KEY_MAX, .help = "hex key, inline or file:/path"),
-	CONF_ENUM("algorithm", struct had_conf_cn, algorithm, mip4_sa_algorithms, .dflt = "hmac-md5",
-		  .help = "hmac-md5 or keyed-md5"),
+	MIP4_SA_PEER_CONF_FIELDS(struct had_conf_cn, "the correspondent (runs cnd)", 1),
 	CONF_BOOL("push", struct had_conf_cn, push, .dflt = "true",
 		  .help = "Binding Updates for every binding; false: once it asked"),
 };
@@ -97,23 +78,13 @@ static const struct conf_schema had_ro_schema = CONF_SCHEMA(struct had_conf_ro, 
 static int had_conf_check(const void *obj, const char **key, char *msg, size_t msglen)
 {
 	const struct had_conf *c = obj;
-	for (size_t i = 0; i < c->nmobiles; i++)
-		for (size_t j = 0; j < i; j++)
-			if (c->mobiles[i].spi == c->mobiles[j].spi) {
-				*key = "mobiles";
-				snprintf(msg, msglen, "spi %u used by mobiles[%zu] and mobiles[%zu]",
-					 c->mobiles[i].spi, j, i);
-				return -1;
-			}
-	for (size_t i = 0; i < c->nfas; i++)
-		for (size_t j = 0; j < i; j++)
-			if (roam_ipaddr_eq(&c->foreign_agents[i].address,
-					   &c->foreign_agents[j].address)) {
-				*key = "foreign_agents";
-				snprintf(msg, msglen, "foreign_agents[%zu] and [%zu] have the same address",
-					 j, i);
-				return -1;
-			}
+	if (mip4_sa_conf_unique_spi(c->mobiles, c->nmobiles, sizeof(*c->mobiles),
+				    offsetof(struct had_conf_mobile, spi), "mobiles", "mobiles", key,
+				    msg, msglen) < 0 ||
+	    mip4_sa_conf_unique_addr(c->foreign_agents, c->nfas, sizeof(*c->foreign_agents),
+				     offsetof(struct had_conf_fa, address), "foreign_agents",
+				     "address", key, msg, msglen) < 0)
+		return -1;
 	if (c->advert.enabled && (!c->advert.interface || !*c->advert.interface)) {
 		*key = "advert";
 		snprintf(msg, msglen, "advert.enabled needs advert.interface");
@@ -131,10 +102,7 @@ static const struct conf_field had_fields[] = {
 		  .help = "UDP port"),
 	CONF_PATH("control_socket", struct had_conf, control_socket, .flags = CONF_F_ABSOLUTE,
 		  .dflt = "/run/roam/had.sock", .help = "control socket path"),
-	CONF_STRING("snapshot", struct had_conf, snapshot, .dflt = "/var/lib/roam/had.snap",
-		    .umax = 4095, .help = "binding snapshot file; empty: none"),
-	CONF_DURATION("snapshot_interval", struct had_conf, snapshot_interval, .dflt = "30s",
-		      .umin = 1000, .umax = 86400000, .help = "how often the snapshot is written"),
+	SNAP_CONF_FIELDS(struct had_conf, "/var/lib/roam/had.snap", "30s"),
 	CONF_DURATION("max_lifetime", struct had_conf, max_lifetime, .dflt = "1800s",
 		      .umin = 1000, .umax = 65534000, .help = "longest lifetime granted"),
 	CONF_DURATION("replay_tolerance", struct had_conf, replay_tolerance, .dflt = "7s",

@@ -6,6 +6,8 @@
 
 #include "had.h"
 #include "roam/clock.h"
+#include "roam/ctl_store.h"
+#include "roam/snapshot_store.h"
 
 void had_status(void *arg, struct json_writer *w)
 {
@@ -89,33 +91,24 @@ static int cmd_bindings(void *arg, const struct json_value *args, struct json_wr
 	return 0;
 }
 
+static int remove_binding(void *arg, const struct roam_ipaddr *home)
+{
+	struct had *h = arg;
+	struct binding *b = binding_lookup(&h->bc, home);
+	if (!b)
+		return -ENOENT;
+	had_binding_remove(h, b);
+	h->stats.bindings_deleted++;
+	had_store_rearm(h, roam_mono_ms());
+	return 0;
+}
+
 /* delete home=ADDR: removes one binding (operator action). */
 static int cmd_delete(void *arg, const struct json_value *args, struct json_writer *result,
 		      char *err, size_t errlen)
 {
-	struct had *h = arg;
-	const char *s;
-	struct roam_ipaddr home;
-	int r = ctl_arg_str(args, "home", NULL, &s, err, errlen);
-	if (r < 0)
-		return r;
-	if (roam_ipaddr_parse(s, &home) < 0) {
-		snprintf(err, errlen, "argument 'home': not an address: %s", s);
-		return -EINVAL;
-	}
-	struct binding *b = binding_lookup(&h->bc, &home);
-	if (!b) {
-		snprintf(err, errlen, "no binding for %s", s);
-		return -ENOENT;
-	}
-	had_binding_remove(h, b);
-	h->stats.bindings_deleted++;
-	had_store_rearm(h, roam_mono_ms());
-	log_info("binding of %s deleted by the operator", s);
-	json_obj_begin(result);
-	json_kv_str(result, "deleted", s);
-	json_obj_end(result);
-	return 0;
+	const struct ctl_delete d = { "home", 0, "no binding for", "binding of", remove_binding, arg };
+	return ctl_delete_addr(&d, args, result, err, errlen);
 }
 
 /* save: writes the snapshot now. */
@@ -124,15 +117,9 @@ static int cmd_save(void *arg, const struct json_value *args, struct json_writer
 {
 	(void)args;
 	struct had *h = arg;
-	if (!h->conf.snapshot || !*h->conf.snapshot) {
-		snprintf(err, errlen, "no snapshot file configured");
-		return -ENOENT;
-	}
-	int r = h->snap.started ? snap_timer_save_now(&h->snap) : had_store_save(h);
-	if (r < 0) {
-		snprintf(err, errlen, "snapshot: %s", strerror(-r));
+	int r = snap_save_command(&h->snap, h->conf.snapshot, had_store_save, h, err, errlen);
+	if (r < 0)
 		return r;
-	}
 	json_obj_begin(result);
 	json_kv_uint(result, "bindings", binding_count(&h->bc));
 	json_obj_end(result);

@@ -5,6 +5,7 @@
 
 #include "had.h"
 #include "roam/clock.h"
+#include "roam/snapshot_store.h"
 
 static void binding_expired(struct binding *b, void *arg)
 {
@@ -103,26 +104,6 @@ void had_store_expire(struct had *h, uint64_t now)
  *   expires u64 (wall-clock ms, 0 = never); last_id u64; flags u32; spi u32; moves u32;
  *   created u64 (wall-clock ms) ---- */
 
-static void put_addr(struct wbuf *w, const struct roam_ipaddr *a)
-{
-	uint8_t key[ROAM_IPADDR_KEYLEN];
-	roam_ipaddr_key(a, key);
-	wbuf_put_bytes(w, key, sizeof(key));
-}
-
-static int get_addr(struct rbuf *r, struct roam_ipaddr *a)
-{
-	uint8_t fam, b[16];
-	if (rbuf_get_u8(r, &fam) < 0 || rbuf_get_bytes(r, b, sizeof(b)) < 0)
-		return -EBADMSG;
-	memset(a, 0, sizeof(*a));
-	if (fam == 4)
-		return roam_ipaddr_from_bytes(a, AF_INET, b) < 0 ? -EBADMSG : 0;
-	if (fam == 6)
-		return roam_ipaddr_from_bytes(a, AF_INET6, b) < 0 ? -EBADMSG : 0;
-	return -EBADMSG;
-}
-
 struct save_ctx {
 	struct snap_writer *w;
 	uint64_t now, wall;
@@ -135,8 +116,8 @@ static int save_one(struct binding *b, void *arg)
 	uint8_t buf[96];
 	struct wbuf w;
 	wbuf_init_fixed(&w, buf, sizeof(buf));
-	put_addr(&w, &b->home);
-	put_addr(&w, &b->cur.coa);
+	snap_put_addr(&w, &b->home);
+	snap_put_addr(&w, &b->cur.coa);
 	wbuf_put_u16(&w, b->lifetime_s);
 	wbuf_put_u64(&w, b->lifetime_s == 0xffff ? 0 : c->wall + (b->expires_ms > c->now ?
 								   b->expires_ms - c->now : 0));
@@ -145,11 +126,7 @@ static int save_one(struct binding *b, void *arg)
 	wbuf_put_u32(&w, had_binding_spi(b));
 	wbuf_put_u32(&w, b->moves);
 	wbuf_put_u64(&w, c->wall - (c->now > b->created_ms ? c->now - b->created_ms : 0));
-	if (w.err) {
-		c->err = -ENOBUFS;
-		return 1;
-	}
-	int r = snap_put(c->w, HAD_SNAP_BINDING, buf, w.len);
+	int r = snap_put_wbuf(c->w, HAD_SNAP_BINDING, &w);
 	if (r < 0) {
 		c->err = r;
 		return 1;
@@ -157,30 +134,19 @@ static int save_one(struct binding *b, void *arg)
 	return 0;
 }
 
+static int save_all(struct snap_writer *w, void *arg)
+{
+	struct had *h = arg;
+	struct save_ctx c = { w, roam_mono_ms(), roam_wall_ms(), 0 };
+	binding_foreach(&h->bc, save_one, &c);
+	return c.err;
+}
+
 int had_store_save(void *arg)
 {
 	struct had *h = arg;
-	if (!h->conf.snapshot || !*h->conf.snapshot)
-		return 0;
-	struct save_ctx c = { NULL, roam_mono_ms(), roam_wall_ms(), 0 };
-	int r = snap_writer_open(&c.w, h->conf.snapshot, HAD_SNAP_KIND);
-	if (r < 0)
-		goto fail;
-	binding_foreach(&h->bc, save_one, &c);
-	if (c.err < 0) {
-		snap_abort(c.w);
-		r = c.err;
-		goto fail;
-	}
-	r = snap_commit(c.w);
-	if (r < 0)
-		goto fail;
-	h->stats.snapshot_saves++;
-	return 0;
-fail:
-	h->stats.snapshot_failures++;
-	log_warnx("snapshot %s: %s", h->conf.snapshot, strerror(-r));
-	return r;
+	return snap_save_file(h->conf.snapshot, HAD_SNAP_KIND, save_all, h, &h->stats.snapshot_saves,
+			      &h->stats.snapshot_failures);
 }
 
 struct load_ctx {
@@ -196,7 +162,8 @@ static int load_one(void *arg, uint16_t type, struct rbuf *body)
 	uint16_t life;
 	uint64_t expires, last_id, created;
 	uint32_t flags, spi, moves;
-	if (type != HAD_SNAP_BINDING || get_addr(body, &home) < 0 || get_addr(body, &coa) < 0 ||
+	if (type != HAD_SNAP_BINDING || snap_get_addr(body, &home) < 0 ||
+	    snap_get_addr(body, &coa) < 0 ||
 	    rbuf_get_u16(body, &life) < 0 || rbuf_get_u64(body, &expires) < 0 ||
 	    rbuf_get_u64(body, &last_id) < 0 || rbuf_get_u32(body, &flags) < 0 ||
 	    rbuf_get_u32(body, &spi) < 0 || rbuf_get_u32(body, &moves) < 0 ||
@@ -245,22 +212,12 @@ static int load_one(void *arg, uint16_t type, struct rbuf *body)
 
 int had_store_load(struct had *h, uint64_t wall, uint64_t now)
 {
-	if (!h->conf.snapshot || !*h->conf.snapshot)
-		return 0;
 	struct load_ctx c = { h, wall, now };
-	int r = snap_load(h->conf.snapshot, HAD_SNAP_KIND, load_one, &c, NULL);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0) {
-		log_warnx("snapshot %s: %s; starting with no bindings", h->conf.snapshot,
-			  strerror(-r));
-		return r;
-	}
-	had_store_rearm(h, now);
-	log_info("snapshot %s: %llu bindings restored, %llu expired or skipped", h->conf.snapshot,
-		 (unsigned long long)h->stats.snapshot_loaded,
-		 (unsigned long long)h->stats.snapshot_skipped);
-	return 0;
+	int r = snap_load_file(h->conf.snapshot, HAD_SNAP_KIND, load_one, &c, "bindings",
+			       &h->stats.snapshot_loaded, &h->stats.snapshot_skipped);
+	if (r > 0)
+		had_store_rearm(h, now);
+	return r < 0 ? r : 0;
 }
 
 int had_store_snap_start(struct had *h)

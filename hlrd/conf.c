@@ -5,6 +5,7 @@
 
 #include "hlrd.h"
 #include "roam/hlr.h"
+#include "roam/snapshot_store.h"
 
 static const char *const hlrd_algorithms[] = { "hmac-sha256", NULL };
 static const char *const hlrd_log_levels[] = { "error", "warning", "info", "debug", NULL };
@@ -55,11 +56,7 @@ static const struct conf_field hlrd_fields[] = {
 		  .help = "UDP port"),
 	CONF_PATH("control_socket", struct hlrd_conf, control_socket, .flags = CONF_F_ABSOLUTE,
 		  .dflt = "/run/roam/hlrd.sock", .help = "control socket path"),
-	/* A string rather than a path: the empty string is allowed and disables snapshots. */
-	CONF_STRING("snapshot", struct hlrd_conf, snapshot, .dflt = "/var/lib/roam/hlrd.snap",
-		    .umax = 4095, .help = "state file; empty string: no snapshots"),
-	CONF_DURATION("snapshot_interval", struct hlrd_conf, snapshot_interval, .dflt = "60s",
-		      .umin = 1000, .umax = 86400000, .help = "how often the state file is written"),
+	SNAP_CONF_FIELDS(struct hlrd_conf, "/var/lib/roam/hlrd.snap", "60s"),
 	CONF_DURATION("default_lifetime", struct hlrd_conf, default_lifetime, .dflt = "300s",
 		      .umin = 1000, .umax = 86400000, .help = "lifetime when UPDATE has none"),
 	CONF_DURATION("max_lifetime", struct hlrd_conf, max_lifetime, .dflt = "3600s",

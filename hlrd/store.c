@@ -7,6 +7,7 @@
 
 #include "hlrd.h"
 #include "roam/clock.h"
+#include "roam/snapshot_store.h"
 
 static void entry_expired(struct table *t, struct table_node *n, void *arg)
 {
@@ -172,26 +173,6 @@ void hlrd_store_cap(struct hlrd *h, uint32_t max_s, uint64_t now)
  *   perm: u8 family (4|6) + 16 bytes, coa: likewise, key_id u32, granted u32,
  *   expires u64 (wall-clock ms), updated u64 (wall-clock ms) ---- */
 
-static void put_addr(struct wbuf *w, const struct roam_ipaddr *a)
-{
-	uint8_t key[ROAM_IPADDR_KEYLEN];
-	roam_ipaddr_key(a, key); /* byte 0: 4 or 6, then the address zero-padded to 16 */
-	wbuf_put_bytes(w, key, sizeof(key));
-}
-
-static int get_addr(struct rbuf *r, struct roam_ipaddr *a)
-{
-	uint8_t fam, b[16];
-	if (rbuf_get_u8(r, &fam) < 0 || rbuf_get_bytes(r, b, sizeof(b)) < 0)
-		return -EBADMSG;
-	memset(a, 0, sizeof(*a));
-	if (fam == 4)
-		return roam_ipaddr_from_bytes(a, AF_INET, b) < 0 ? -EBADMSG : 0;
-	if (fam == 6)
-		return roam_ipaddr_from_bytes(a, AF_INET6, b) < 0 ? -EBADMSG : 0;
-	return -EBADMSG;
-}
-
 struct save_ctx {
 	struct snap_writer *w;
 	int err;
@@ -204,17 +185,13 @@ static int save_one(struct table_node *n, void *arg)
 	uint8_t buf[64];
 	struct wbuf w;
 	wbuf_init_fixed(&w, buf, sizeof(buf));
-	put_addr(&w, &e->perm);
-	put_addr(&w, &e->coa);
+	snap_put_addr(&w, &e->perm);
+	snap_put_addr(&w, &e->coa);
 	wbuf_put_u32(&w, e->key_id);
 	wbuf_put_u32(&w, e->granted);
 	wbuf_put_u64(&w, roam_mono_to_wall(e->expires));
 	wbuf_put_u64(&w, e->updated_wall);
-	if (w.err) {
-		c->err = w.err;
-		return 1;
-	}
-	int r = snap_put(c->w, HLRD_SNAP_MAPPING, buf, w.len);
+	int r = snap_put_wbuf(c->w, HLRD_SNAP_MAPPING, &w);
 	if (r < 0) {
 		c->err = r;
 		return 1;
@@ -222,30 +199,19 @@ static int save_one(struct table_node *n, void *arg)
 	return 0;
 }
 
+static int save_all(struct snap_writer *w, void *arg)
+{
+	struct hlrd *h = arg;
+	struct save_ctx c = { w, 0 };
+	table_foreach(&h->table, save_one, &c);
+	return c.err;
+}
+
 int hlrd_store_save(void *arg)
 {
 	struct hlrd *h = arg;
-	if (!h->conf.snapshot || !*h->conf.snapshot)
-		return 0;
-	struct save_ctx c = { NULL, 0 };
-	int r = snap_writer_open(&c.w, h->conf.snapshot, HLRD_SNAP_KIND);
-	if (r < 0)
-		goto fail;
-	table_foreach(&h->table, save_one, &c);
-	if (c.err < 0) {
-		snap_abort(c.w);
-		r = c.err;
-		goto fail;
-	}
-	r = snap_commit(c.w);
-	if (r < 0)
-		goto fail;
-	h->stats.snapshot_saves++;
-	return 0;
-fail:
-	h->stats.snapshot_failures++;
-	log_warnx("snapshot %s: %s", h->conf.snapshot, strerror(-r));
-	return r;
+	return snap_save_file(h->conf.snapshot, HLRD_SNAP_KIND, save_all, h,
+			      &h->stats.snapshot_saves, &h->stats.snapshot_failures);
 }
 
 static int load_one(void *arg, uint16_t type, struct rbuf *body)
@@ -258,7 +224,7 @@ static int load_one(void *arg, uint16_t type, struct rbuf *body)
 		h->stats.snapshot_skipped++;
 		return 0;
 	}
-	if (get_addr(body, &perm) < 0 || get_addr(body, &coa) < 0 ||
+	if (snap_get_addr(body, &perm) < 0 || snap_get_addr(body, &coa) < 0 ||
 	    rbuf_get_u32(body, &key_id) < 0 || rbuf_get_u32(body, &granted) < 0 ||
 	    rbuf_get_u64(body, &expires_wall) < 0 || rbuf_get_u64(body, &updated) < 0 ||
 	    rbuf_left(body) != 0) {
@@ -291,22 +257,10 @@ static int load_one(void *arg, uint16_t type, struct rbuf *body)
 
 int hlrd_store_load(struct hlrd *h)
 {
-	if (!h->conf.snapshot || !*h->conf.snapshot)
-		return 0;
-	struct snap_info info;
-	int r = snap_load(h->conf.snapshot, HLRD_SNAP_KIND, load_one, h, &info);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0) {
-		/* A corrupt state file must not keep the register down: start empty, say so. */
-		log_warnx("snapshot %s: %s; starting with an empty table", h->conf.snapshot,
-			  strerror(-r));
-		return 0;
-	}
-	rearm(h, roam_mono_ms());
-	log_info("snapshot %s: %llu mappings restored, %llu expired or skipped", h->conf.snapshot,
-		 (unsigned long long)h->stats.snapshot_loaded,
-		 (unsigned long long)h->stats.snapshot_skipped);
+	/* A corrupt state file must not keep the register down: start empty (logged). */
+	if (snap_load_file(h->conf.snapshot, HLRD_SNAP_KIND, load_one, h, "mappings",
+			   &h->stats.snapshot_loaded, &h->stats.snapshot_skipped) > 0)
+		rearm(h, roam_mono_ms());
 	return 0;
 }
 
