@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fad.h"
+#include "roam/snapshot_store.h"
 #include "roam/clock.h"
 
 const char *fad_vstate_name(enum fad_vstate s)
@@ -304,11 +305,7 @@ static int save_one(struct binding *b, void *arg)
 	wbuf_put_u64(&w, v->fbu_id);
 	wbuf_put_u64(&w, v->state == FAD_V_REGISTERED ? to_wall(c, v->reg_expires) : 0);
 	wbuf_put_u64(&w, v->state == FAD_V_FORWARDING ? to_wall(c, v->fwd_expires) : 0);
-	if (w.err) {
-		c->err = -ENOBUFS;
-		return 1;
-	}
-	int r = snap_put(c->w, FAD_SNAP_VISITOR, buf, w.len);
+	int r = snap_put_wbuf(c->w, FAD_SNAP_VISITOR, &w);
 	if (r < 0) {
 		c->err = r;
 		return 1;
@@ -316,29 +313,19 @@ static int save_one(struct binding *b, void *arg)
 	return 0;
 }
 
+static int save_all(struct snap_writer *w, void *arg)
+{
+	struct fad *f = arg;
+	struct save_ctx c = { w, f, roam_mono_ms(), roam_wall_ms(), 0 };
+	binding_foreach(&f->vl, save_one, &c);
+	return c.err;
+}
+
 int fad_store_save(void *arg)
 {
 	struct fad *f = arg;
-	if (!f->conf.snapshot || !*f->conf.snapshot)
-		return 0;
-	struct save_ctx c = { NULL, f, roam_mono_ms(), roam_wall_ms(), 0 };
-	int r = snap_writer_open(&c.w, f->conf.snapshot, FAD_SNAP_KIND);
-	if (r < 0)
-		goto fail;
-	binding_foreach(&f->vl, save_one, &c);
-	if (c.err < 0) {
-		snap_abort(c.w);
-		r = c.err;
-		goto fail;
-	}
-	if ((r = snap_commit(c.w)) < 0)
-		goto fail;
-	f->stats.snapshot_saves++;
-	return 0;
-fail:
-	f->stats.snapshot_failures++;
-	log_warnx("snapshot %s: %s", f->conf.snapshot, strerror(-r));
-	return r;
+	return snap_save_file(f->conf.snapshot, FAD_SNAP_KIND, save_all, f,
+			      &f->stats.snapshot_saves, &f->stats.snapshot_failures);
 }
 
 struct load_ctx {
@@ -413,22 +400,12 @@ static int load_one(void *arg, uint16_t type, struct rbuf *body)
 
 int fad_store_load(struct fad *f, uint64_t wall, uint64_t now)
 {
-	if (!f->conf.snapshot || !*f->conf.snapshot)
-		return 0;
 	struct load_ctx c = { f, wall, now };
-	int r = snap_load(f->conf.snapshot, FAD_SNAP_KIND, load_one, &c, NULL);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0) {
-		log_warnx("snapshot %s: %s; starting with no visitors", f->conf.snapshot,
-			  strerror(-r));
-		return r;
-	}
-	fad_store_rearm(f, now);
-	log_info("snapshot %s: %llu visitors restored, %llu expired or skipped", f->conf.snapshot,
-		 (unsigned long long)f->stats.snapshot_loaded,
-		 (unsigned long long)f->stats.snapshot_skipped);
-	return 0;
+	int r = snap_load_file(f->conf.snapshot, FAD_SNAP_KIND, load_one, &c, "visitors",
+			       &f->stats.snapshot_loaded, &f->stats.snapshot_skipped);
+	if (r > 0)
+		fad_store_rearm(f, now);
+	return r < 0 ? r : 0;
 }
 
 int fad_store_snap_start(struct fad *f)
