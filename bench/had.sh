@@ -30,14 +30,6 @@ PER_SA=${HAD_BENCH_PER_SA:-64}
 WINDOW=${HAD_BENCH_WINDOW:-64}
 SOLO=${HAD_BENCH_SOLO_SAS:-10000} # mobiles of the one-SA-per-mobile step (0: skipped)
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		[ -z "$(ss -Hlun "sport = :$p" 2>/dev/null)" ] && break
-	done
-	echo "$p"
-}
 # write_cfg NAME MOBILES PER_SA [mip4load args]: $B_TMP/NAME.yaml
 write_cfg() {
 	{
@@ -56,15 +48,7 @@ write_cfg() {
 }
 
 PID=
-stop() {
-	[ -n "$PID" ] || return 0
-	kill -TERM "$PID" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$PID" 2>/dev/null
-	wait "$PID" 2>/dev/null
-	PID=
-}
-b_cleanup stop
+b_cleanup b_stop
 # start NAME: had with $B_TMP/NAME.yaml; seconds from exec to the control socket answering in
 # $B_TMP/NAME.start
 start() {
@@ -89,7 +73,7 @@ load() {
 	echo "$name: $(jq -c '{sent, answered, lost, code_accepted, code_denied, first_denial_code, answered_per_s, latency_us}' "$B_TMP/$name.json")"
 }
 
-PORT=$(free_port)
+PORT=$(roam_free_udp_port)
 HALF=$((MOBILES / 2))
 MAXB=$MOBILES
 write_cfg main "$HALF" "$PER_SA"
@@ -126,17 +110,17 @@ load paced "$((MOBILES - HALF))" "$PER_SA" --first-mobile "$HALF" --skip $((MOBI
 	--duration 5 --rate 5000
 "$BIN/roamctl" -s "$B_TMP/main.sock" --json stats >"$B_TMP/stats.json" || b_die "no stats"
 RSS2=$(rss_kb)
-stop
+b_stop
 
 SOLO_JSON="{}"
 MAXB=
 if [ "$SOLO" -gt 0 ]; then
-	PORT=$(free_port)
+	PORT=$(roam_free_udp_port)
 	write_cfg solo "$SOLO" 1
 	start solo
 	load solo_fresh "$SOLO" 1 --count "$SOLO" --window "$WINDOW" --wait-ms 2000
 	load solo_refresh "$SOLO" 1 --skip "$SOLO" --duration 5 --window "$WINDOW"
-	stop
+	b_stop
 	SOLO_JSON=$(jq -n --slurpfile r "$B_TMP/solo_refresh.json" --argjson n "$SOLO" \
 		--argjson c "$(cat "$B_TMP/solo_refresh.cpu")" --argjson st "$(cat "$B_TMP/solo.start")" '
 		{ solo_sas: $n, solo_start_s: $st,

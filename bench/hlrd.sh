@@ -20,10 +20,7 @@ PER_KEY=${HLRD_BENCH_PER_KEY:-1000}
 MAPPINGS=$((KEYS * PER_KEY))
 WINDOW=${HLRD_BENCH_WINDOW:-64}
 
-while :; do
-	PORT=$((20000 + RANDOM % 30000))
-	[ -z "$(ss -Hlun "sport = :$PORT" 2>/dev/null)" ] && break
-done
+PORT=$(roam_free_udp_port)
 CFG=$B_TMP/hlrd.yaml
 SOCK=$B_TMP/hlrd.sock
 LOG=$B_TMP/hlrd.log
@@ -44,15 +41,7 @@ CTL() { "$BIN/roamctl" -s "$SOCK" "$@"; }
 "$HLRD" -t -c "$CFG" >/dev/null || b_die "hlrd -t refuses the generated config"
 
 PID=
-stop() {
-	[ -n "$PID" ] || return 0
-	kill -TERM "$PID" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$PID" 2>/dev/null
-	wait "$PID" 2>/dev/null
-	PID=
-}
-b_cleanup stop
+b_cleanup b_stop
 "$HLRD" -f -c "$CFG" -p "$B_TMP/hlrd.pid" >>"$LOG" 2>&1 &
 PID=$!
 b_poll 10 CTL status || { cat "$LOG" >&2; b_die "hlrd did not start"; }
@@ -85,7 +74,7 @@ load mixed --duration 10 --window "$WINDOW" --query-pct 50 --lifetime 3600
 load paced --duration 5 --rate 10000 --lifetime 3600
 CTL --json stats >"$B_TMP/stats.json" || b_die "no stats"
 RSS2=$(rss_kb)
-stop
+b_stop
 
 jq -n --slurpfile f "$B_TMP/fill.json" --slurpfile r "$B_TMP/refresh.json" \
 	--slurpfile m "$B_TMP/mixed.json" --slurpfile p "$B_TMP/paced.json" \

@@ -26,20 +26,10 @@ CT=${L2TP_BENCH_CALL_TUNNELS:-10}
 CS=${L2TP_BENCH_CALLS_PER_TUNNEL:-1000}
 
 NS=l2b-$$
-ip netns add "$NS" || b_die "cannot create namespace $NS"
-b_cleanup "ip netns del $NS"
-ip -n "$NS" link set lo up
+b_netns "$NS"
 
 PID=
-stop() {
-	[ -n "$PID" ] || return 0
-	kill -TERM "$PID" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$PID" 2>/dev/null
-	wait "$PID" 2>/dev/null
-	PID=
-}
-b_cleanup stop
+b_cleanup b_stop
 LPID=
 stop_load() { [ -z "$LPID" ] || kill -KILL "$LPID" 2>/dev/null; LPID=; }
 b_cleanup stop_load
@@ -117,7 +107,7 @@ for lns in lnsd xl2tpd; do
 	sleep 1 # lingering tunnels
 	echo "$(rss_kb)" >"$B_TMP/${lns}_calls.rss0"
 	run "${lns}_calls" --tunnels "$CT" --sessions "$CS" --window "$CT"
-	stop
+	b_stop
 done
 
 # parked calls, in-process (bench/l2tp_park.c)

@@ -5,6 +5,8 @@
 #   b_result FILE             write build/bench/<name>.json: the common envelope around the
 #                             results object in FILE (JSON), with the command line
 #   b_die MSG                 print MSG to stderr and exit 1 (cleanups run)
+#   b_stop                    stop the process whose pid is in PID (SIGTERM, SIGKILL after 10 s)
+#   b_netns NS                create namespace NS, loopback up, deleted at exit
 # Environment: BIN (binaries; default build/bin), BENCH_OUT (results; default build/bench).
 # Scripts run from the top of the tree; they bound their own duration and clean up everything
 # they start.
@@ -17,23 +19,29 @@ B_CLEAN=()
 B_TMP=$(mktemp -d "/tmp/roam-bench-$B_NAME.XXXXXX")
 B_LOAD=$(cat /proc/loadavg) # other work on the machine skews the figures: recorded with them
 mkdir -p "$BENCH_OUT"
+# roam_run_cleanups, roam_stop, roam_poll, roam_free_udp_port (shared with tests/e2e/lib.sh)
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/e2e/helpers/proc.sh"
 
 b_cleanup() { B_CLEAN+=("$*"); }
 b__atexit() {
-	local i
-	for ((i = ${#B_CLEAN[@]} - 1; i >= 0; i--)); do eval "${B_CLEAN[$i]}" >/dev/null 2>&1 || true; done
+	roam_run_cleanups B_CLEAN
 	[ -n "${KEEP_TMP:-}" ] || rm -rf "$B_TMP"
 }
 trap b__atexit EXIT
 trap 'exit 130' INT TERM
 b_die() { echo "$B_NAME: $*" >&2; exit 1; }
-b_poll() {
-	local timeout=$1; shift
-	local end=$((SECONDS + timeout))
-	while ! "$@" >/dev/null 2>&1; do
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.1
-	done
+b_poll() { roam_poll "$@"; }
+# b_stop: stops the process whose pid is in PID (SIGTERM, SIGKILL after 10 s), empties PID
+b_stop() {
+	[ -n "${PID:-}" ] || return 0
+	roam_stop "$PID" "$B_NAME"
+	PID=
+}
+# b_netns NS: creates the network namespace NS (deleted at exit) with its loopback up
+b_netns() {
+	ip netns add "$1" || b_die "cannot create namespace $1"
+	b_cleanup "ip netns del $1"
+	ip -n "$1" link set lo up
 }
 b_need() {
 	local b

@@ -28,26 +28,7 @@ for ns in "$NA" "$NM" "$NB"; do
 done
 b_cleanup stop_linkem
 
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-
-setup() {
-	local ns
-	for ns in "$NA" "$NM" "$NB"; do
-		ip netns add "$ns" || return 1
-		nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-		nsx "$ns" ip link set lo up
-	done
-	ip -n "$NA" link add a0 address $MACA type veth peer name ma netns "$NM" || return 1
-	ip -n "$NB" link add b0 address $MACB type veth peer name mb netns "$NM" || return 1
-	ip -n "$NA" link set dev a0 gso_max_segs 1 || return 1
-	ip -n "$NB" link set dev b0 gso_max_segs 1 || return 1
-	ip -n "$NA" addr add $IPA/24 dev a0
-	ip -n "$NB" addr add $IPB/24 dev b0
-	ip -n "$NA" link set dev a0 up && ip -n "$NB" link set dev b0 up &&
-		ip -n "$NM" link set dev ma up && ip -n "$NM" link set dev mb up || return 1
-	ip -n "$NA" neigh replace $IPB lladdr $MACB dev a0 nud permanent
-	ip -n "$NB" neigh replace $IPA lladdr $MACA dev b0 nud permanent
-}
+. "$(dirname "$0")/../tests/e2e/helpers/linkem-net.sh" # nsx, setup, stop_linkem
 
 start_linkem() {
 	local name=$1; shift
@@ -56,12 +37,6 @@ start_linkem() {
 		2>"$B_TMP/$name.log" &
 	LK_PID=$!
 	b_poll 5 grep -q forwarding "$B_TMP/$name.log" || { cat "$B_TMP/$name.log" >&2; return 1; }
-}
-stop_linkem() {
-	[ -n "$LK_PID" ] || return 0
-	kill -TERM "$LK_PID" 2>/dev/null
-	wait "$LK_PID" 2>/dev/null
-	LK_PID=
 }
 
 # udp_run NAME RATE DURATION [SIZE]: trafgen from A to B; receiver JSON in $B_TMP/NAME.json.

@@ -37,9 +37,7 @@ KAM_FILL=${SIPD_BENCH_KAM_FILL:-1}
 KAM_SHM_MB=${SIPD_BENCH_KAM_SHM_MB:-2048}
 
 NS=sipb-$$
-ip netns add "$NS" || b_die "cannot create namespace $NS"
-b_cleanup "ip netns del $NS"
-ip -n "$NS" link set lo up
+b_netns "$NS"
 in_ns() { ip netns exec "$NS" "$@"; }
 RMEM_MAX=$(cat /proc/sys/net/core/rmem_max)
 if [ "$RMEM_MAX" -lt 8388608 ]; then
@@ -94,13 +92,7 @@ sipd_cfg() {
 
 SPID=
 KPID=
-stop_pid() { # PID: TERM, then KILL after 10 s
-	[ -n "$1" ] || return 0
-	kill -TERM "$1" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
+stop_pid() { [ -z "$1" ] || roam_stop "$1" "$B_NAME"; } # PID: TERM, then KILL after 10 s
 stop_sipd() { stop_pid "$SPID"; SPID=; }
 stop_kam() {
 	[ -n "$KPID" ] || return 0

@@ -21,14 +21,14 @@
 #  - the forwarding entry expires; SIGTERM removes the cell routes and the TUN devices.
 # Namespaces fdp<pid>-*; files in $T_TMP; everything is removed at exit.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/helpers/mip4.sh"
 
 HAD=$BIN/had
 FAD=$BIN/fad
 MIPC=$BIN/mipc
 CTL_BIN=$BIN/roamctl
 TG=$BIN/trafgen
-for b in "$HAD" "$FAD" "$MIPC" "$CTL_BIN" "$TG"; do [ -x "$b" ] || { t_fail "binaries" "$b missing"; t_done; }; done
-for c in jq tshark ip python3; do command -v $c >/dev/null || { t_fail "$c" "$c is required"; t_done; }; done
+t_need "$HAD" "$FAD" "$MIPC" "$CTL_BIN" "$TG" jq tshark ip python3
 [ -c /dev/net/tun ] || { t_fail "tun" "/dev/net/tun missing"; t_done; }
 
 P=fdp$$
@@ -83,7 +83,7 @@ ip -n "$MN" route add $COA1/32 dev ${P}m1
 ip -n "$MN" route add $COA2/32 dev ${P}m2
 ip -n "$MN" route add default via $COA1 dev ${P}m1 onlink
 
-cat >"$T_TMP/had.yaml" <<EOC
+{ cat <<EOC
 address: $HAADDR
 listen: 0.0.0.0
 control_socket: $T_TMP/had.sock
@@ -94,23 +94,10 @@ dataplane:
   enabled: true
   tun: ${P}t
   interface: ${P}h0
-mobiles:
-  - name: m
-    spi: 1000
-    key: $KMNHA
-    home: [$HOME]
-foreign_agents:
-  - name: fa1
-    address: $COA1
-    spi: 3001
-    key: $KFA1
-  - name: fa2
-    address: $COA2
-    spi: 3002
-    key: $KFA2
 EOC
+  mip4_had_sas; } >"$T_TMP/had.yaml"
 write_fad() { # $1 n, $2 care-of, $3 FA-HA key
-  cat >"$T_TMP/fad$1.yaml" <<EOC
+  { cat <<EOC
 control_socket: $T_TMP/fad$1.sock
 snapshot: ""
 max_lifetime: 300s
@@ -123,37 +110,16 @@ dataplane:
 cells:
   - interface: ${P}c$1
     care_of: $2
-home_agents:
-  - address: $HAADDR
-    spi: 300$1
-    key: $3
-mobiles:
-  - home: $HOME
-    spi: 4000
-    key: $KMNFA
 EOC
+    mip4_fad_sas $1 "$HAADDR" "$3"; } >"$T_TMP/fad$1.yaml"
 }
 write_fad 1 $COA1 $KFA1
 write_fad 2 $COA2 $KFA2
 
-declare -A PIDS
-start() { # name ns binary
-  ip netns exec "$2" "$3" -f -c "$T_TMP/$1.yaml" -p "$T_TMP/$1.pid" >>"$T_TMP/$1.log" 2>&1 &
-  PIDS[$1]=$!
-  t_poll 10 CTL "$1" status
-}
-stop() {
-  local p=${PIDS[$1]:-}
-  [ -n "$p" ] || return 0
-  kill -TERM "$p" 2>/dev/null
-  for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$p" 2>/dev/null && { echo "$1 ignored SIGTERM: killed" >&2; kill -KILL "$p"; }
-  wait "$p" 2>/dev/null
-  PIDS[$1]=
-}
-t_cleanup stop had
-t_cleanup stop fad1
-t_cleanup stop fad2
+# t_start NAME NS BINARY: $T_TMP/NAME.yaml
+t_cleanup t_stop had
+t_cleanup t_stop fad1
+t_cleanup t_stop fad2
 TSHARK=
 t_cleanup '[ -n "$TSHARK" ] && kill $TSHARK'
 
@@ -166,30 +132,19 @@ mob() { # via fad $1 (extra arguments follow)
   NS "$MN" "$MIPC" -s $coa --ha $HAADDR --spi 1000 -k $KMNHA --mn-fa-spi 4000 \
     --mn-fa-key $KMNFA --local $HOME -w 3000 "$@"
 }
-# udp SENDER_NS BIND TO RECEIVER_NS RATE SECONDS OUT
-udp() {
-  local sns=$1 bind=$2 to=$3 rns=$4 rate=$5 dur=$6 out=$7
-  NS "$rns" "$TG" udp-recv --bind "$to" --duration $((dur + 3)) --grace 1 --json "$out" &
-  local rp=$!
-  sleep 0.5
-  NS "$sns" "$TG" udp-send --bind "$bind" --to "$to" --rate "$rate" --duration "$dur" --json - >/dev/null
-  wait $rp
-}
 
 t_check "fad -t accepts the data plane config" "$FAD" -t -c "$T_TMP/fad1.yaml"
-t_check "had starts (data plane on)" start had "$HA" "$HAD"
-t_check "fad1 starts with its data plane" start fad1 "$F1" "$FAD"
-t_check "fad2 starts with its data plane" start fad2 "$F2" "$FAD"
-[ -n "${PIDS[fad1]}" ] && [ -n "${PIDS[fad2]}" ] || t_done
+t_check "had starts (data plane on)" t_start had "$HA" "$HAD"
+t_check "fad1 starts with its data plane" t_start fad1 "$F1" "$FAD"
+t_check "fad2 starts with its data plane" t_start fad2 "$F2" "$FAD"
+[ -n "${T_PIDS[fad1]}" ] && [ -n "${T_PIDS[fad2]}" ] || t_done
 check_status() {
   expect '.dataplane == true' "$(CTL fad1 status)" && ip -n "$F1" link show ${P}x1 | grep -q UP &&
   [ "$(NS "$F1" sysctl -n net.ipv4.conf.${P}c1.forwarding)" = 0 ]
 }
 t_check "status: data plane on, TUN device up, forwarding off on the cell" check_status
 
-NS "$RT" tshark -q -i ${P}a1 -w "$CAP" -f "ip proto 4" >"$T_TMP/tshark.log" 2>&1 &
-TSHARK=$!
-t_capturing "$T_TMP/tshark.log" || t_fail "tshark capture" "$(cat "$T_TMP/tshark.log")"
+t_tshark TSHARK "$RT" ${P}a1 "$CAP" "ip proto 4"
 
 check_register() {
   local r; r=$(mob 1 --lport 434 --flags T register $HOME $COA1 120) || { echo "$r"; return 1; }
@@ -201,7 +156,7 @@ t_check "registration via fad1 with T: host route of the home address on the cel
 
 check_down() {
   local out=$T_TMP/down.json
-  udp "$CN" $CNADDR:39001 $HOME:39002 "$MN" 500 2 "$out"
+  t_udp "$CN" $CNADDR:39001 $HOME:39002 "$MN" 500 2 "$out"
   expect '.received == .sent and .sent >= 900 and .lost == 0' "$(cat "$out")" &&
   expect '.delivered >= 900 and .dropped == 0' "$(visitor fad1)" &&
   [ "$(stat fad1 dp_delivered)" -ge 900 ] && [ "$(stat had dp_tunnelled)" -ge 900 ]
@@ -210,7 +165,7 @@ t_check "cn -> home address: had tunnels, fad1 decapsulates and delivers on the 
 
 check_up() {
   local out=$T_TMP/up.json
-  udp "$MN" $HOME:39003 $CNADDR:39004 "$CN" 500 2 "$out"
+  t_udp "$MN" $HOME:39003 $CNADDR:39004 "$CN" 500 2 "$out"
   expect '.received == .sent and .sent >= 900 and .lost == 0' "$(cat "$out")" &&
   expect '.reverse >= 900' "$(visitor fad1)" && [ "$(stat had rt_rx_packets)" -ge 900 ]
 }
@@ -284,7 +239,7 @@ check_wire() {
 t_check "capture: IP-in-IP had -> fad1, fad1 -> had (reverse), fad1 -> fad2 (forwarding); no malformed" check_wire
 
 check_stop() {
-  stop fad2
+  t_stop fad2
   ! ip -n "$F2" route show $HOME/32 | grep -q . && ! ip -n "$F2" link show ${P}x2 >/dev/null 2>&1
 }
 t_check "SIGTERM: cell route and TUN device removed" check_stop

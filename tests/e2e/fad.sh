@@ -19,13 +19,13 @@
 #     m1 --- fc1 [f1: fad1, care-of 10.81.1.2] fb1 --- hb1 [h: had 10.81.0.1, router]
 #     m2 --- fc2 [f2: fad2, care-of 10.81.2.2] fb2 --- hb2
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/helpers/mip4.sh"
 
 HAD=$BIN/had
 FAD=$BIN/fad
 MIPC=$BIN/mipc
 CTL_BIN=$BIN/roamctl
-for b in "$HAD" "$FAD" "$MIPC" "$CTL_BIN"; do [ -x "$b" ] || { t_fail "binaries" "$b missing"; t_done; }; done
-for c in jq tshark ip; do command -v $c >/dev/null || { t_fail "$c" "$c is required"; t_done; }; done
+t_need "$HAD" "$FAD" "$MIPC" "$CTL_BIN" jq tshark ip
 
 P=fae$$
 NH=$P-h NF1=$P-f1 NF2=$P-f2 NM=$P-m
@@ -73,32 +73,19 @@ visitor() { CTL "$1" visitors | jq -c --arg h "$HOME" '.[] | select(.home == $h)
 binding() { CTL had bindings | jq -c --arg h "$HOME" '.[] | select(.home == $h)'; }
 
 write_had() { # $1 synchronized, $2 key of fa1 at had
-  cat >"$T_TMP/had.yaml" <<EOC
+  { cat <<EOC
 address: $HA
 listen: $HA
 control_socket: $T_TMP/had.sock
 snapshot: ""
 max_lifetime: 600s
 synchronized: $1
-mobiles:
-  - name: m
-    spi: 1000
-    key: $KMNHA
-    home: [$HOME]
-foreign_agents:
-  - name: fa1
-    address: $COA1
-    spi: 3001
-    key: ${2:-$KFA1}
-  - name: fa2
-    address: $COA2
-    spi: 3002
-    key: $KFA2
 EOC
+    mip4_had_sas "${2:-}"; } >"$T_TMP/had.yaml"
 }
 write_fad() { # $1 n (1|2), $2 FA-HA key, $3 relay_timeout
   local n=$1 coa; coa=$([ "$n" = 1 ] && echo $COA1 || echo $COA2)
-  cat >"$T_TMP/fad$n.yaml" <<EOC
+  { cat <<EOC
 # fad$n of tests/e2e/fad.sh
 control_socket: $T_TMP/fad$n.sock
 snapshot: $T_TMP/fad$n.snap
@@ -110,35 +97,12 @@ advert:
 cells:
   - interface: fc$n
     care_of: $coa
-home_agents:
-  - address: $HA
-    spi: 300$n
-    key: $2
-mobiles:
-  - home: $HOME
-    spi: 4000
-    key: $KMNFA
 EOC
+    mip4_fad_sas $n "$HA" "$2"; } >"$T_TMP/fad$n.yaml"
 }
 
-declare -A PIDS
-start() { # $1 name (had|fad1|fad2), $2 namespace, $3 binary
-  ip netns exec "$2" "$3" -f -c "$T_TMP/$1.yaml" -p "$T_TMP/$1.pid" >>"$T_TMP/$1.log" 2>&1 &
-  PIDS[$1]=$!
-  t_poll 10 CTL "$1" status
-}
-stop() {
-  local p=${PIDS[$1]:-}
-  [ -n "$p" ] || return 0
-  kill -TERM "$p" 2>/dev/null
-  for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$p" 2>/dev/null; then
-    echo "$1 ($p) ignored SIGTERM for 10 s: killed" >&2
-    kill -KILL "$p" 2>/dev/null
-  fi
-  wait "$p" 2>/dev/null
-  PIDS[$1]=
-}
+# t_start NAME NS BINARY: $T_TMP/NAME.yaml; stop NAME: whatever its exit status
+stop() { t_stop "$1" || true; }
 t_cleanup stop had
 t_cleanup stop fad1
 t_cleanup stop fad2
@@ -153,10 +117,7 @@ t_check "fad -t accepts the generated config" "$FAD" -t -c "$T_TMP/fad1.yaml"
 t_check "fad -t accepts etc/roam/fad.yaml" "$FAD" -t -c etc/roam/fad.yaml
 check_t_bad() {
   printf 'cells:\n  - interface: eth0\n    care_of: 10.0.0.300\nmax_visitors: 0\n' >"$T_TMP/bad.yaml"
-  local out rc
-  out=$("$FAD" -t -c "$T_TMP/bad.yaml" 2>&1); rc=$?
-  [ $rc -eq 1 ] && grep -q "cells\[0\].care_of" <<<"$out" && grep -q "max_visitors" <<<"$out" ||
-    { echo "rc $rc: $out"; return 1; }
+  t_conf_refused "$FAD" "$T_TMP/bad.yaml" "cells\[0\].care_of" "max_visitors"
 }
 t_check "fad -t rejects a bad config with every error located" check_t_bad
 
@@ -167,9 +128,9 @@ ip netns exec $NH tshark -q -i hb1 -i hb2 -w "$CAP2" -f "udp port 434" >"$T_TMP/
 TS2=$!
 t_capturing "$T_TMP/ts1.log" && t_capturing "$T_TMP/ts2.log" || t_fail "tshark capture" "$(cat "$T_TMP"/ts?.log)"
 
-t_check "had starts" start had $NH "$HAD"
-t_check "fad1 starts" start fad1 $NF1 "$FAD"
-t_check "fad2 starts" start fad2 $NF2 "$FAD"
+t_check "had starts" t_start had $NH "$HAD"
+t_check "fad1 starts" t_start fad1 $NF1 "$FAD"
+t_check "fad2 starts" t_start fad2 $NF2 "$FAD"
 
 # mipc as the mobile, through the FA of cell $1 (extra arguments follow)
 mob() {
@@ -236,7 +197,7 @@ t_check "move to fad2 (synchronized): reply via fad2, deregistration reply via f
 check_restart() {
   stop fad2 && grep -q "shutting down: 1 visitors" "$T_TMP/fad2.log" &&
   [ ! -e "$T_TMP/fad2.sock" ] && [ ! -e "$T_TMP/fad2.pid" ] &&
-  start fad2 $NF2 "$FAD" &&
+  t_start fad2 $NF2 "$FAD" &&
   expect '.state == "registered" and .interface == "fc2" and .remaining <= 100 and .remaining >= 80' "$(visitor fad2)" &&
   [ "$(stat fad2 snapshot_loaded)" -eq 1 ]
 }
@@ -254,7 +215,7 @@ t_check "deregistration via fad2: binding and visitor removed" check_dereg
 # ---- Fast Binding Update (had in plain mode, so that fad1 keeps its visitor after the move) ----
 check_fbu() {
   write_had false
-  kill -HUP "${PIDS[had]}"
+  kill -HUP "${T_PIDS[had]}"
   t_poll 5 sh -c "$CTL_BIN -s $T_TMP/had.sock --json status | jq -e '.synchronized == false'" || return 1
   mob 1 register $HOME $COA1 100 >/dev/null || return 1
   mob 2 register $HOME $COA2 100 >/dev/null || return 1
@@ -295,7 +256,7 @@ t_check "FBU from a stranger (no SA for its home address): dropped, counted, no 
 # ---- forged FA-HA: fad1 signs with a key had does not have ----
 check_forged() {
   write_had true "00000000000000000000000000000000"
-  kill -HUP "${PIDS[had]}"
+  kill -HUP "${T_PIDS[had]}"
   t_poll 5 sh -c "$CTL_BIN -s $T_TMP/had.sock --json status | jq -e '.synchronized == true'" || return 1
   local d0; d0=$(stat fad1 drop_ha_auth)
   local r; r=$(mob 1 -w 4000 register $HOME $COA1 60); [ $? -eq 4 ] || { echo "$r"; return 1; }
@@ -311,11 +272,11 @@ check_hup() {
   echo "cells: [" >"$T_TMP/fad1.yaml.bad"
   cp "$T_TMP/fad1.yaml" "$T_TMP/fad1.yaml.good"
   cp "$T_TMP/fad1.yaml.bad" "$T_TMP/fad1.yaml"
-  kill -HUP "${PIDS[fad1]}"; sleep 0.5
-  kill -0 "${PIDS[fad1]}" && CTL fad1 status >/dev/null || return 1
+  kill -HUP "${T_PIDS[fad1]}"; sleep 0.5
+  kill -0 "${T_PIDS[fad1]}" && CTL fad1 status >/dev/null || return 1
   cp "$T_TMP/fad1.yaml.good" "$T_TMP/fad1.yaml"
   sed -i 's/^max_lifetime: 300s/max_lifetime: 200s/' "$T_TMP/fad1.yaml"
-  kill -HUP "${PIDS[fad1]}"
+  kill -HUP "${T_PIDS[fad1]}"
   t_poll 5 sh -c "$CTL_BIN -s $T_TMP/fad1.sock --json status | jq -e '.max_lifetime_s == 200'" &&
   grep -q "reloaded" "$T_TMP/fad1.log" && [ "$(stat fad1 visitors_deleted)" -eq "$n" ]
 }
@@ -323,7 +284,7 @@ t_check "SIGHUP: a broken file keeps the running config, a good one applies" che
 
 check_delete() {
   write_had true
-  kill -HUP "${PIDS[had]}"; sleep 0.3
+  kill -HUP "${T_PIDS[had]}"; sleep 0.3
   mob 1 register $HOME $COA1 60 >/dev/null || return 1
   CTL fad1 delete home=$HOME >/dev/null && [ -z "$(visitor fad1)" ] &&
   [ "$(stat fad1 visitors_deleted)" -eq 1 ] &&
@@ -332,7 +293,7 @@ check_delete() {
 t_check "delete home=...: visitor removed; unknown visitor is an error" check_delete
 
 check_term() {
-  local p=${PIDS[fad1]}; stop fad1
+  local p=${T_PIDS[fad1]}; stop fad1
   ! kill -0 "$p" 2>/dev/null && [ ! -e "$T_TMP/fad1.sock" ] && [ ! -e "$T_TMP/fad1.pid" ] &&
   grep -q "shutting down" "$T_TMP/fad1.log"
 }

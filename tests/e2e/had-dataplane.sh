@@ -29,8 +29,7 @@ MIPC=$BIN/mipc
 CTL_BIN=$BIN/roamctl
 TG=$BIN/trafgen
 EP=$(dirname "$0")/helpers/ipip-endpoint.py
-for b in "$HAD" "$MIPC" "$CTL_BIN" "$TG"; do [ -x "$b" ] || { t_fail "binaries" "$b missing"; t_done; }; done
-for c in jq tshark ip python3; do command -v $c >/dev/null || { t_fail "$c" "$c is required"; t_done; }; done
+t_need "$HAD" "$MIPC" "$CTL_BIN" "$TG" jq tshark ip python3
 [ -c /dev/net/tun ] || { t_fail "tun" "/dev/net/tun missing"; t_done; }
 
 P=hdp$$
@@ -104,22 +103,7 @@ mobiles:
     home: [$HOME]
 EOC
 
-PID=
-start() {
-  # ip netns exec execs had: $! is had's pid (not a subshell's)
-  ip netns exec "$HA" "$HAD" -f -c "$CFG" -p "$T_TMP/had.pid" >>"$LOG" 2>&1 &
-  PID=$!
-  t_poll 10 CTL status
-}
-stop() {
-  [ -n "$PID" ] || return 0
-  kill -TERM "$PID" 2>/dev/null
-  for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$PID" 2>/dev/null && { echo "had ignored SIGTERM: killed" >&2; kill -KILL "$PID"; }
-  wait "$PID" 2>/dev/null
-  PID=
-}
-t_cleanup stop
+t_cleanup t_stop had
 EPPID= EP2PID=
 t_cleanup '[ -n "$EPPID" ] && kill $EPPID'
 t_cleanup '[ -n "$EP2PID" ] && kill $EP2PID'
@@ -133,19 +117,10 @@ m1() { NS "$FA" "$MIPC" -s $HAADDR --spi 1000 -k $K1 -w 1000 "$@"; }
 has_route() { ip -n "$HA" route show $HOME/32 | grep -q "dev ${P}t"; }
 has_proxy() { ip -n "$HA" neigh show proxy dev ${P}h0 | grep -qw "$HOME"; }
 ep() { jq -e ".$1" "$EPSTATS"; }
-# udp STREAM: trafgen from $1 (ns) bind $2 to $3, receiver in $4 (ns) on $3; $5 packets/s for $6 s
-udp() {
-  local sns=$1 bind=$2 to=$3 rns=$4 rate=$5 dur=$6 out=$7
-  NS "$rns" "$TG" udp-recv --bind "$to" --duration $((dur + 3)) --grace 1 --json "$out" &
-  local rp=$!
-  sleep 0.5
-  NS "$sns" "$TG" udp-send --bind "$bind" --to "$to" --rate "$rate" --duration "$dur" --json - >/dev/null
-  wait $rp
-}
 
 t_check "had -t accepts the data plane config" "$HAD" -t -c "$CFG"
-t_check "had starts with its data plane" start
-[ -n "$PID" ] || t_done
+t_check "had starts with its data plane" t_start had "$HA" "$HAD"
+[ -n "${T_PIDS[had]}" ] || t_done
 t_check "status: data plane on, TUN device up" \
   sh -c "'$CTL_BIN' -s '$SOCK' --json status | jq -e '.dataplane == true and .tunnel_source == \"$HAADDR\"' >/dev/null && ip -n $HA link show ${P}t | grep -q UP"
 
@@ -163,9 +138,7 @@ for n in $FA $FB; do
   NS "$n" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.${P}m.rp_filter=0
 done
 
-ip netns exec "$RT" tshark -q -i ${P}f1 -w "$CAP" -f "ip proto 4 or udp port 434" >"$T_TMP/tshark.log" 2>&1 &
-TSHARK=$!
-t_capturing "$T_TMP/tshark.log" || t_fail "tshark capture" "$(cat "$T_TMP/tshark.log")"
+t_tshark TSHARK "$RT" ${P}f1 "$CAP" "ip proto 4 or udp port 434"
 
 check_no_binding() {
   ! has_route && ! has_proxy && [ "$(stat dp_tunnelled)" -eq 0 ]
@@ -182,7 +155,7 @@ t_check "registration installs the host route, the proxy ARP entry, sends a grat
 
 check_down() {
   local out=$T_TMP/down.json
-  udp "$CN" $CNADDR:39001 $HOME:39002 "$FA" 500 2 "$out"
+  t_udp "$CN" $CNADDR:39001 $HOME:39002 "$FA" 500 2 "$out"
   local b; b=$(bind_of $HOME)
   expect '.received == .sent and .sent >= 900 and .lost == 0' "$(cat "$out")" &&
   expect '.tunnelled >= 900 and .dropped == 0' "$b" &&
@@ -194,7 +167,7 @@ t_check "cn -> home address: proxy ARP, tunnelled to the care-of address, every 
 
 check_up() {
   local out=$T_TMP/up.json n; n=$(stat rt_rx_packets)
-  udp "$FA" $HOME:39003 $CNADDR:39004 "$CN" 500 2 "$out"
+  t_udp "$FA" $HOME:39003 $CNADDR:39004 "$CN" 500 2 "$out"
   expect '.received == .sent and .sent >= 900 and .lost == 0' "$(cat "$out")" &&
   [ "$(stat rt_rx_packets)" -ge $((n + 900)) ] &&
   expect '.reverse >= 900' "$(bind_of $HOME)"
@@ -258,7 +231,7 @@ check_dereg() {
   ! has_route && ! has_proxy && [ "$(stat dp_removals)" -ge 1 ] || return 1
   local n; n=$(stat dp_tunnelled)
   local out=$T_TMP/dereg.json
-  udp "$CN" $CNADDR:39001 $HOME:39002 "$FA" 200 1 "$out"
+  t_udp "$CN" $CNADDR:39001 $HOME:39002 "$FA" 200 1 "$out"
   expect '.received == 0' "$(cat "$out")" && [ "$(stat dp_tunnelled)" -eq "$n" ]
 }
 t_check "deregistration: route and proxy ARP entry removed, tunnelling stops" check_dereg
@@ -266,20 +239,20 @@ t_check "deregistration: route and proxy ARP entry removed, tunnelling stops" ch
 check_restart() {
   m1 register $HOME $COA 300 | jq -e '.reply.code == 0' >/dev/null && has_route && has_proxy || return 1
   CTL save >/dev/null
-  stop
+  t_stop had
   ! has_proxy || { echo "proxy ARP entry left after SIGTERM"; return 1; }
   ! ip -n "$HA" link show ${P}t >/dev/null 2>&1 || { echo "TUN device left"; return 1; }
-  start || return 1
+  t_start had "$HA" "$HAD" || return 1
   [ "$(stat snapshot_loaded)" -eq 1 ] && has_route && has_proxy &&
   expect '.care_of == "'$COA'" and .installed == true' "$(bind_of $HOME)" || return 1
   local out=$T_TMP/restart.json
-  udp "$CN" $CNADDR:39001 $HOME:39002 "$FA" 500 2 "$out"
+  t_udp "$CN" $CNADDR:39001 $HOME:39002 "$FA" 500 2 "$out"
   expect '.received == .sent and .sent >= 900' "$(cat "$out")" && [ "$(stat accepted)" -eq 0 ]
 }
 t_check "restart: binding restored, route and proxy ARP re-installed, tunnelling resumes" check_restart
 
 check_term() {
-  stop; ! has_proxy && ! ip -n "$HA" link show ${P}t >/dev/null 2>&1 && grep -q "shutting down" "$LOG"
+  t_stop had; ! has_proxy && ! ip -n "$HA" link show ${P}t >/dev/null 2>&1 && grep -q "shutting down" "$LOG"
 }
 t_check "SIGTERM: proxy ARP entry and TUN device removed" check_term
 

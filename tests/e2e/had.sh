@@ -13,8 +13,7 @@
 HAD=$BIN/had
 MIPC=$BIN/mipc
 CTL_BIN=$BIN/roamctl
-for b in "$HAD" "$MIPC" "$CTL_BIN"; do [ -x "$b" ] || { t_fail "binaries" "$b missing"; t_done; }; done
-for c in jq tshark ip python3; do command -v $c >/dev/null || { t_fail "$c" "$c is required"; t_done; }; done
+t_need "$HAD" "$MIPC" "$CTL_BIN" jq tshark ip python3
 
 NS=hae2e-$$
 HA=10.77.0.1
@@ -89,25 +88,7 @@ foreign_agents:
 EOC
 }
 
-PID=
-start() {
-  # ip netns exec execs had: $! is had's pid
-  ip netns exec "$NS" "$HAD" -f -c "$CFG" -p "$PIDF" >>"$LOG" 2>&1 &
-  PID=$!
-  t_poll 10 CTL status
-}
-stop() {
-  [ -n "$PID" ] || return 0
-  kill -TERM "$PID" 2>/dev/null
-  for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$PID" 2>/dev/null; then
-    echo "had $PID ignored SIGTERM for 10 s: killed" >&2
-    kill -KILL "$PID" 2>/dev/null
-  fi
-  wait "$PID" 2>/dev/null
-  PID=
-}
-t_cleanup stop
+t_cleanup t_stop had
 TSHARK=
 t_cleanup '[ -n "$TSHARK" ] && kill $TSHARK'
 
@@ -124,41 +105,34 @@ t_check "had -t accepts the generated config" "$HAD" -t -c "$CFG"
 t_check "had -t accepts etc/roam/had.yaml" "$HAD" -t -c etc/roam/had.yaml
 check_t_bad() {
   printf 'address: 10.0.0.1\nmobiles:\n  - spi: 7\n    key: 00\n    home: [10.0.0.300]\n' >"$T_TMP/bad.yaml"
-  local out rc
-  out=$("$HAD" -t -c "$T_TMP/bad.yaml" 2>&1); rc=$?
-  [ $rc -eq 1 ] && grep -q "bad.yaml:3:[0-9]*: key 'mobiles\[0\].spi'" <<<"$out" &&
-    grep -q "mobiles\[0\].home\[0\]" <<<"$out" || { echo "rc $rc: $out"; return 1; }
+  t_conf_refused "$HAD" "$T_TMP/bad.yaml" "bad.yaml:3:[0-9]*: key 'mobiles\[0\].spi'" "mobiles\[0\].home\[0\]"
 }
 t_check "had -t rejects a bad file naming every error with file:line:col" check_t_bad
 
-t_check "had starts in the namespace and answers on its control socket" start
-[ -n "$PID" ] || t_done
+t_check "had starts in the namespace and answers on its control socket" t_start had "$NS" "$HAD"
+[ -n "${T_PIDS[had]}" ] || t_done
 
 # ---- garbage first, before the capture (it is malformed on purpose) ----
 check_garbage() {
   local n; n=$(stat drop_malformed)
   NSX "$MIPC" -s $HA -w 300 --garbage 30; [ $? -eq 3 ] || return 1
   NSX "$MIPC" -s $HA -w 300 --garbage 7; [ $? -eq 3 ] || return 1
-  [ "$(stat drop_malformed)" -ge $((n + 1)) ] && [ "$(stat rx_packets)" -ge 2 ] && kill -0 "$PID"
+  [ "$(stat drop_malformed)" -ge $((n + 1)) ] && [ "$(stat rx_packets)" -ge 2 ] && kill -0 "${T_PIDS[had]}"
 }
 t_check "garbage: no reply, counted, daemon alive" check_garbage
 
-ip netns exec "$NS" tshark -q -i any -w "$CAP" -f "udp port 434 or icmp" >"$T_TMP/tshark.log" 2>&1 &
-TSHARK=$!
-t_capturing "$T_TMP/tshark.log" || t_fail "tshark capture" "$(cat "$T_TMP/tshark.log")"
+t_tshark TSHARK "$NS" any "$CAP" "udp port 434 or icmp"
 
 # ---- register, refresh, move, deregister ----
 check_register() {
-  local r; r=$(m1 register 10.88.0.10 $COA1 300) || { echo "$r"; return 1; }
-  expect '.reply.code == 0 and .reply.lifetime == 300 and .reply.mn_ha == "valid" and .reply.id_match == 1' "$r" &&
+  t_reply '.reply.code == 0 and .reply.lifetime == 300 and .reply.mn_ha == "valid" and .reply.id_match == 1' m1 register 10.88.0.10 $COA1 300 &&
   expect '.care_of == "'$COA1'" and .spi == 1000 and .mode == "sync" and .remaining <= 300 and .remaining >= 290' "$(bind_of 10.88.0.10)" &&
-  [ "$(stat accepted)" -eq 1 ] && [ "$(stat created)" -eq 1 ]
+  t_counts stat accepted=1 created=1
 }
 t_check "registration accepted, authenticated reply, binding created" check_register
 check_refresh() {
-  local r; r=$(m1 register 10.88.0.10 $COA1 200) || return 1
-  expect '.reply.code == 0 and .reply.lifetime == 200' "$r" &&
-  expect '.care_of == "'$COA1'" and .remaining <= 200' "$(bind_of 10.88.0.10)" && [ "$(stat refreshed)" -eq 1 ]
+  t_reply '.reply.code == 0 and .reply.lifetime == 200' m1 register 10.88.0.10 $COA1 200 &&
+  expect '.care_of == "'$COA1'" and .remaining <= 200' "$(bind_of 10.88.0.10)" && t_counts stat refreshed=1
 }
 t_check "refresh" check_refresh
 check_move() {
@@ -167,13 +141,12 @@ check_move() {
   expect '.reply.code == 0 and .reply.lifetime == 300 and .reply.id_match == 1' "$rrp" &&
   expect '.reply.code == 0 and .reply.lifetime == 0 and .reply.id_match == 2 and .reply.mn_ha == "valid"' "$drr" &&
   expect '.care_of == "'$COA2'" and .moves == 1 and (has("old_path") | not)' "$(bind_of 10.88.0.10)" &&
-  [ "$(stat drr_sent)" -eq 1 ] && [ "$(stat moved)" -eq 1 ]
+  t_counts stat drr_sent=1 moved=1
 }
 t_check "move: reply to the new care-of, deregistration reply (own id) to the old one" check_move
 check_cap() {
-  local r; r=$(m2 register 10.88.0.11 $COA1 65535) || return 1
-  expect '.reply.code == 0 and .reply.lifetime == 600 and .reply.mn_ha == "valid"' "$r" &&
-  [ "$(stat lifetimes_capped)" -eq 1 ]
+  t_reply '.reply.code == 0 and .reply.lifetime == 600 and .reply.mn_ha == "valid"' m2 register 10.88.0.11 $COA1 65535 &&
+  t_counts stat lifetimes_capped=1
 }
 t_check "lifetime capped to max_lifetime (keyed-md5 SA, key from a file)" check_cap
 check_dereg() {
@@ -255,9 +228,9 @@ t_check "agent advertisements sent periodically and on solicitation" check_adv
 check_restart() {
   local b1; b1=$(bind_of 10.88.0.10)
   [ -n "$b1" ] || { echo "no binding before restart"; return 1; }
-  stop
+  t_stop had
   [ -s "$SNAP" ] || { echo "no snapshot"; return 1; }
-  start || return 1
+  t_start had "$NS" "$HAD" || return 1
   local b2; b2=$(bind_of 10.88.0.10)
   expect '.care_of == "'$FA'" and .spi == 1000 and .remaining > 280 and .remaining <= 300' "$b2" &&
   [ "$(stat snapshot_loaded)" -eq 1 ] &&
@@ -270,8 +243,8 @@ t_check "restart: the binding comes back with its remaining lifetime and is refr
 check_hup_bad() {
   cp "$CFG" "$T_TMP/good.yaml"
   printf 'address: 10.77.0.1\nmax_lifetime: banana\nmobiles: []\n' >"$CFG"
-  kill -HUP "$PID"; sleep 0.5
-  kill -0 "$PID" && CTL --json status | jq -e '.state == "running"' >/dev/null &&
+  kill -HUP "${T_PIDS[had]}"; sleep 0.5
+  kill -0 "${T_PIDS[had]}" && CTL --json status | jq -e '.state == "running"' >/dev/null &&
   grep -q "max_lifetime" "$LOG" && [ -n "$(bind_of 10.88.0.10)" ] &&
   m1 register 10.88.0.10 $COA1 300 | jq -e '.reply.code == 0 and .reply.lifetime == 300' >/dev/null
 }
@@ -279,7 +252,7 @@ t_check "SIGHUP with a bad config: keeps running with the old one" check_hup_bad
 check_hup_good() {
   local n; n=$(stat drr_sent)
   write_conf 50s false
-  kill -HUP "$PID"; sleep 0.5
+  kill -HUP "${T_PIDS[had]}"; sleep 0.5
   CTL --json status | jq -e '.synchronized == false and .max_lifetime_s == 50' >/dev/null &&
   [ -n "$(bind_of 10.88.0.10)" ] &&
   m1 register 10.88.0.10 $COA2 300 | jq -e '.reply.lifetime == 50' >/dev/null &&
@@ -297,7 +270,7 @@ check_delete() {
 t_check "delete home=...: removes one binding, unknown home refused" check_delete
 
 check_term() {
-  local p=$PID; stop; ! kill -0 "$p" 2>/dev/null && [ ! -e "$SOCK" ] && [ ! -e "$PIDF" ] &&
+  local p=${T_PIDS[had]}; t_stop had; ! kill -0 "$p" 2>/dev/null && [ ! -e "$SOCK" ] && [ ! -e "$PIDF" ] &&
   grep -q "shutting down" "$LOG"
 }
 t_check "SIGTERM: clean exit, socket and pidfile removed" check_term

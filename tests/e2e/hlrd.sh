@@ -9,14 +9,10 @@
 HLRD=$BIN/hlrd
 HLRC=$BIN/hlrc
 CTL_BIN=$BIN/roamctl
-for b in "$HLRD" "$HLRC" "$CTL_BIN"; do [ -x "$b" ] || { t_fail "binaries" "$b missing"; t_done; }; done
-command -v jq >/dev/null || { t_fail "jq" "jq is required"; t_done; }
+t_need "$HLRD" "$HLRC" "$CTL_BIN" jq
 
 # A free UDP port on both loopbacks.
-while :; do
-  PORT=$((20000 + RANDOM % 30000))
-  [ -z "$(ss -Hlun "sport = :$PORT" 2>/dev/null)" ] && break
-done
+PORT=$(roam_free_udp_port)
 CFG=$T_TMP/hlrd.yaml
 SOCK=$T_TMP/hlrd.sock
 PIDF=$T_TMP/hlrd.pid
@@ -54,24 +50,7 @@ $1
 EOC
 }
 
-PID=
-start() {
-  "$HLRD" -f -c "$CFG" -p "$PIDF" >>"$LOG" 2>&1 &
-  PID=$!
-  t_poll 10 CTL status
-}
-stop() {
-  [ -n "$PID" ] || return 0
-  kill -TERM "$PID" 2>/dev/null
-  for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$PID" 2>/dev/null; then
-    echo "hlrd $PID ignored SIGTERM for 10 s: killed" >&2
-    kill -KILL "$PID" 2>/dev/null
-  fi
-  wait "$PID" 2>/dev/null
-  PID=
-}
-t_cleanup stop
+t_cleanup t_stop hlrd
 
 # hlrc with key N over IPv4 (or $SRV): prints the reply JSON, returns hlrc's exit code
 hc() { local k=$1; shift; local key; eval "key=\$K$k"; "$HLRC" -s "${SRV:-127.0.0.1:$PORT}" -i "$k" -k "$key" -w 1000 "$@"; }
@@ -86,42 +65,35 @@ write_conf ""
 check_t_good() { "$HLRD" -t -c "$CFG"; }
 check_t_bad() {
   printf 'port: 7460\nhosts:\n  - key_id: 1\n    key: %s\n    addresses: [192.0.2.300]\n' "$K1" >"$T_TMP/bad.yaml"
-  local out rc
-  out=$("$HLRD" -t -c "$T_TMP/bad.yaml" 2>&1); rc=$?
-  [ $rc -eq 1 ] || { echo "exit $rc"; return 1; }
-  grep -q "bad.yaml:5:[0-9]*: key 'hosts\[0\].addresses\[0\]'" <<<"$out" || { echo "$out"; return 1; }
+  t_conf_refused "$HLRD" "$T_TMP/bad.yaml" "bad.yaml:5:[0-9]*: key 'hosts\[0\].addresses\[0\]'"
 }
 t_check "hlrd -t accepts the generated config" check_t_good
 t_check "hlrd -t rejects a bad file naming file:line:col and the key" check_t_bad
 t_check "hlrd -t accepts etc/roam/hlrd.yaml" "$HLRD" -t -c etc/roam/hlrd.yaml
 
-t_check "hlrd starts and answers on its control socket" start
-[ -n "$PID" ] || t_done
+t_check "hlrd starts and answers on its control socket" t_start hlrd "" "$HLRD"
+[ -n "${T_PIDS[hlrd]}" ] || t_done
 
 # ---- update, query, refresh ----
 check_update() {
-  local r; r=$(hc 1 update 192.0.2.10 198.51.100.7 600) || { echo "$r"; return 1; }
-  expect '.type == "UPDATE-ACK" and .code == 0 and .lifetime == 600 and .verified and .matches_request' "$r" &&
+  t_reply '.type == "UPDATE-ACK" and .code == 0 and .lifetime == 600 and .verified and .matches_request' hc 1 update 192.0.2.10 198.51.100.7 600 &&
   expect '.care_of == "198.51.100.7" and .key_id == 1 and .granted == 600' "$(entry 192.0.2.10)" &&
-  [ "$(stat accepted_update)" -eq 1 ] && [ "$(stat mappings_created)" -eq 1 ]
+  t_counts stat accepted_update=1 mappings_created=1
 }
 t_check "update registers a mapping" check_update
 check_query() {
-  local r; r=$(hc 2 query 192.0.2.10) || { echo "$r"; return 1; }
-  expect '.type == "QUERY-REPLY" and .code == 0 and .care_of == "198.51.100.7" and .lifetime > 500 and .lifetime <= 600 and .verified' "$r" &&
-  [ "$(stat queries_found)" -eq 1 ]
+  t_reply '.type == "QUERY-REPLY" and .code == 0 and .care_of == "198.51.100.7" and .lifetime > 500 and .lifetime <= 600 and .verified' hc 2 query 192.0.2.10 &&
+  t_counts stat queries_found=1
 }
 t_check "query by another key returns the mapping" check_query
 check_refresh() {
-  local r; r=$(hc 1 update 192.0.2.10 203.0.113.9 600) || { echo "$r"; return 1; }
-  expect '.code == 0' "$r" &&
+  t_reply '.code == 0' hc 1 update 192.0.2.10 203.0.113.9 600 &&
   expect '.care_of == "203.0.113.9"' "$(entry 192.0.2.10)" &&
-  [ "$(stat mappings_refreshed)" -eq 1 ] && [ "$(dump | jq length)" -eq 1 ]
+  t_counts stat mappings_refreshed=1 && [ "$(dump | jq length)" -eq 1 ]
 }
 t_check "refresh replaces the care-of address" check_refresh
 check_nomap() {
-  local r; r=$(hc 1 query 192.0.2.200) || return 1
-  expect '.code == 1 and .code_name == "NO-MAPPING" and .negative_ttl == 20 and (has("care_of") | not)' "$r" &&
+  t_reply '.code == 1 and .code_name == "NO-MAPPING" and .negative_ttl == 20 and (has("care_of") | not)' hc 1 query 192.0.2.200 &&
   [ "$(stat queries_no_mapping)" -ge 1 ]
 }
 t_check "query of an unknown address: no mapping with the negative TTL" check_nomap
@@ -193,7 +165,7 @@ check_garbage() {
   "$HLRC" -s 127.0.0.1:$PORT -w 500 --garbage 600; [ $? -eq 3 ] || return 1
   hc 1 -w 300 raw 01; [ $? -eq 3 ] || return 1
   hc 1 -w 300 raw "$(head -c 2000 /dev/urandom | od -An -tx1 | tr -d ' \n')"; [ $? -eq 3 ] || return 1
-  [ "$(stat drop_malformed)" -eq $((n + 4)) ] && same_state && kill -0 "$PID" &&
+  [ "$(stat drop_malformed)" -eq $((n + 4)) ] && same_state && kill -0 "${T_PIDS[hlrd]}" &&
   CTL --json status | jq -e '.state == "running"' >/dev/null
 }
 t_check "garbage, truncated and oversized datagrams: counted, daemon alive" check_garbage
@@ -215,10 +187,10 @@ t_check "IPv6 transport, IPv6 care-of for IPv4 and IPv6 homes" check_v6
 check_restart() {
   hc 1 update 192.0.2.11 198.51.100.8 3 >/dev/null || return 1
   local left; left=$(entry 192.0.2.10 | jq .remaining)
-  stop
+  t_stop hlrd
   [ -s "$SNAP" ] || { echo "no snapshot"; return 1; }
   sleep 3.5 # 192.0.2.11 expires while hlrd is down
-  start || return 1
+  t_start hlrd "" "$HLRD" || return 1
   local e; e=$(entry 192.0.2.10)
   expect ".care_of == \"2001:db8:99::2\" and .remaining <= $left and .remaining >= $left - 15 and .key_id == 1" "$e" &&
   expect '.care_of == "2001:db8:99::1"' "$(entry 2001:db8:10::10)" &&
@@ -234,9 +206,9 @@ check_bad_reload() {
     key: $K3
     bogus_key: 1"
   local line; line=$(grep -n bogus_key "$CFG" | cut -d: -f1)
-  kill -HUP "$PID"
+  kill -HUP "${T_PIDS[hlrd]}"
   t_poll 5 grep -q "$CFG:$line:[0-9]*: key 'hosts\[2\].bogus_key'" "$LOG" || { echo "no error logged"; tail -5 "$LOG"; return 1; }
-  kill -0 "$PID" && hc 1 query 192.0.2.10 | jq -e '.code == 0' >/dev/null &&
+  kill -0 "${T_PIDS[hlrd]}" && hc 1 query 192.0.2.10 | jq -e '.code == 0' >/dev/null &&
   { hc 3 query 192.0.2.10; [ $? -eq 3 ]; } && [ "$(dump | jq length)" -eq 3 ]
 }
 t_check "SIGHUP with a bad config: keeps running on the old config, error names file:line" check_bad_reload
@@ -245,7 +217,7 @@ check_good_reload() {
   write_conf "  - name: cn-3
     key_id: 3
     key: $K3"
-  kill -HUP "$PID"
+  kill -HUP "${T_PIDS[hlrd]}"
   t_poll 5 key3_works && [ "$(dump | jq length)" -eq 3 ] &&
   CTL --json status | jq -e '.hosts == 3' >/dev/null &&
   { hc 3 update 192.0.2.10 192.0.2.1 10; [ $? -eq 4 ]; }
@@ -262,6 +234,6 @@ check_ctl() {
 }
 t_check "control commands delete and flush" check_ctl
 
-check_stop() { stop; [ ! -e "$PIDF" ] && [ ! -e "$SOCK" ] && grep -q "shutting down" "$LOG"; }
+check_stop() { t_stop hlrd; [ ! -e "$PIDF" ] && [ ! -e "$SOCK" ] && grep -q "shutting down" "$LOG"; }
 t_check "SIGTERM: clean exit, pidfile and socket removed" check_stop
 t_done

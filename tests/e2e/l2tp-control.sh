@@ -10,11 +10,7 @@
 
 TOPO=etc/topologies/l2tp-control.yml
 P=l2c$$  # per run: a concurrent run of this script must not tear down our namespaces
-for b in lnsd lacd roamctl netlab linkem; do
-  [ -x "$BIN/$b" ] || { t_fail "binaries" "$BIN/$b missing"; t_done; }
-done
-command -v jq >/dev/null || { t_fail "jq" "jq is required"; t_done; }
-command -v tshark >/dev/null || { t_fail "tshark" "tshark is required"; t_done; }
+t_need "$BIN"/{lnsd,lacd,roamctl,netlab,linkem} jq tshark
 
 export NETLAB_RUNDIR="$T_TMP/runs"
 NL() { "$BIN/netlab" --bin "$BIN" -p "$P" "$@"; }
@@ -32,15 +28,9 @@ expect_stat() { local v; v=$(stat "$1" "$2") && jq -en "$v $3 $4" >/dev/null || 
 sessions_in() { ctl "$1" sessions | jq -e --arg st "$2" --argjson n "$3" '[.[] | select(.state == $st)] | length == $n'; }
 
 # ---- up, capture ----
-if ! NL up "$TOPO" >"$T_TMP/up.log" 2>&1; then
-  t_fail "netlab up" "$(tail -5 "$T_TMP/up.log" | tr '\n' ' ')"
-  t_done
-fi
-t_ok "netlab up: lnsd, lacd and the bad lacd started"
-ip netns exec $P-lns tshark -q -i eth-core -w "$CAP" -f "udp port 1701" >"$T_TMP/tshark.log" 2>&1 &
-CAPPID=$!
+t_netlab_up "$TOPO" "netlab up: lnsd, lacd and the bad lacd started"
 t_cleanup 'kill $CAPPID'
-t_capturing "$T_TMP/tshark.log" || t_fail "tshark capture" "$(cat "$T_TMP/tshark.log")"
+t_tshark CAPPID $P-lns eth-core "$CAP" "udp port 1701"
 
 # ---- tunnel and calls ----
 N=6

@@ -12,11 +12,7 @@
 
 TOPO=etc/topologies/l2tp-data.yml
 P=l2d$$  # per run: a concurrent run of this script must not tear down our namespaces
-for b in lnsd lacd rlpc roamctl netlab linkem trafgen; do
-  [ -x "$BIN/$b" ] || { t_fail "binaries" "$BIN/$b missing"; t_done; }
-done
-command -v jq >/dev/null || { t_fail "jq" "jq is required"; t_done; }
-command -v tshark >/dev/null || { t_fail "tshark" "tshark is required"; t_done; }
+t_need "$BIN"/{lnsd,lacd,rlpc,roamctl,netlab,linkem,trafgen} jq tshark
 
 export NETLAB_RUNDIR="$T_TMP/runs"
 NL() { "$BIN/netlab" --bin "$BIN" -p "$P" "$@"; }
@@ -39,15 +35,9 @@ mob() { ctl "$1" status | jq -r ".$2"; }
 ppp_up() { ctl "$1" status | jq -e '.ppp_up' >/dev/null; }
 
 # ---- up, capture ----
-if ! NL up "$TOPO" >"$T_TMP/up.log" 2>&1; then
-  t_fail "netlab up" "$(tail -5 "$T_TMP/up.log" | tr '\n' ' ')"
-  t_done
-fi
-t_ok "netlab up: lnsd, lacd, three mobiles"
-ip netns exec $P-lns tshark -q -i eth-core -w "$CAP" -f "udp port 1701" >"$T_TMP/tshark.log" 2>&1 &
-CAPPID=$!
+t_netlab_up "$TOPO" "netlab up: lnsd, lacd, three mobiles"
 t_cleanup 'kill $CAPPID 2>/dev/null'
-t_capturing "$T_TMP/tshark.log" || t_fail "tshark capture" "$(cat "$T_TMP/tshark.log")"
+t_tshark CAPPID $P-lns eth-core "$CAP" "udp port 1701"
 
 # ---- PPP: PAP and CHAP, addresses from the pool ----
 t_check "mob1: PPP up" t_poll 30 ppp_up mob1

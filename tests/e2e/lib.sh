@@ -15,6 +15,8 @@ T_PASS=0
 T_FAIL=0
 T_CLEAN=()
 T_TMP=$(mktemp -d "/tmp/roam-e2e-$T_NAME.XXXXXX")
+# roam_run_cleanups, roam_stop, roam_poll, roam_free_udp_port (shared with bench/lib.sh)
+. "$(dirname "${BASH_SOURCE[0]}")/helpers/proc.sh"
 
 t_ok() { T_PASS=$((T_PASS + 1)); echo "ok - $T_NAME: $1"; }
 t_fail() { T_FAIL=$((T_FAIL + 1)); echo "not ok - $T_NAME: $1${2:+ ($2)}"; }
@@ -22,15 +24,7 @@ t_check() {
   local name=$1; shift
   if "$@" >"$T_TMP/last.out" 2>&1; then t_ok "$name"; else t_fail "$name" "$(tail -c 300 "$T_TMP/last.out" | tr '\n' ' ')"; fi
 }
-t_poll() {
-  local timeout=$1; shift
-  local end=$((SECONDS + timeout))
-  while ! "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $end ] && return 1
-    sleep 0.1
-  done
-  return 0
-}
+t_poll() { roam_poll "$@"; }
 t_cleanup() { T_CLEAN+=("$*"); }
 # t_capturing LOG: waits (up to 30 s: tshark starts slowly on a loaded machine) until the tshark
 # writing its messages to LOG captures.  tshark prints "Capturing on" a moment before the kernel
@@ -50,8 +44,7 @@ T_TSHARK_OPTS="--disable-heuristic thrift_tcp --disable-heuristic thrift_udp"
 T_TSHARK_OPTS+=" --disable-heuristic rtcp_udp --disable-heuristic cltp_udp"
 T_TSHARK_OPTS+=" --disable-heuristic mp2t_udp --disable-heuristic pathport_udp"
 t__atexit() {
-  local i
-  for ((i = ${#T_CLEAN[@]} - 1; i >= 0; i--)); do eval "${T_CLEAN[$i]}" >/dev/null 2>&1 || true; done
+  roam_run_cleanups T_CLEAN
   [ -n "${KEEP_TMP:-}" ] || rm -rf "$T_TMP"
 }
 trap t__atexit EXIT
@@ -132,4 +125,93 @@ t_capture() {
 t_sipd() {
   t_daemon "$1" "$2" "$SIPD" "$3"
   t_poll 10 t_ctl "$2" status || t_fail "$2" "does not answer"
+}
+# ---- daemons a script starts and stops itself, captures, netlab (fad.sh, had.sh, hlrd.sh, ...) ----
+declare -gA T_PIDS=()
+# t_start NAME NS BINARY [CONF]: the roam daemon BINARY in the foreground (-f) with CONF (default
+# $T_TMP/NAME.yaml) and pid file $T_TMP/NAME.pid, in namespace NS (none if NS is empty), in the
+# background, its output appended to $T_TMP/NAME.log; its pid in T_PIDS[NAME] and T_PID (ip netns
+# exec execs it: the daemon's own pid).  Returns once it answers on $T_TMP/NAME.sock (t_ctl NAME
+# status), 1 if it does not within 10 s.
+t_start() {
+  local name=$1 ns=$2 bin=$3 conf=${4:-$T_TMP/$1.yaml}
+  if [ -n "$ns" ]; then
+    ip netns exec "$ns" "$bin" -f -c "$conf" -p "$T_TMP/$name.pid" >>"$T_TMP/$name.log" 2>&1 &
+  else
+    "$bin" -f -c "$conf" -p "$T_TMP/$name.pid" >>"$T_TMP/$name.log" 2>&1 &
+  fi
+  T_PID=$!; T_PIDS[$name]=$T_PID
+  t_poll 10 t_ctl "$name" status
+}
+# t_stop NAME: stops the daemon of t_start NAME (SIGTERM, SIGKILL after 10 s) and returns its exit
+# status (0 if none runs); a status other than 0 is said on stderr with the end of its log.
+t_stop() {
+  local p=${T_PIDS[$1]:-} rc
+  [ -n "$p" ] || return 0
+  roam_stop "$p" "$1"; rc=$?
+  T_PIDS[$1]=
+  [ $rc -eq 0 ] || { echo "$1 exited $rc" >&2; tail -5 "$T_TMP/$1.log" >&2; }
+  return $rc
+}
+# t_tshark VAR NS IFACE PCAP FILTER [CHECK]: tshark writing PCAP from IFACE in namespace NS (its
+# messages in $T_TMP/tshark.log), its pid in the variable VAR at once; returns once it captures,
+# or records the check CHECK (default "tshark capture") as failed with tshark's messages.
+t_tshark() {
+  ip netns exec "$2" tshark -q -i "$3" -w "$4" -f "$5" >"$T_TMP/tshark.log" 2>&1 &
+  printf -v "$1" %s $!
+  t_capturing "$T_TMP/tshark.log" || t_fail "${6:-tshark capture}" "$(cat "$T_TMP/tshark.log")"
+}
+# t_netlab_up TOPO TEXT: `NL up TOPO` (NL: the script's netlab command; output in $T_TMP/up.log),
+# then ok TEXT; if it fails, the check "netlab up" fails and the script ends (t_done).
+t_netlab_up() {
+  if ! NL up "$1" >"$T_TMP/up.log" 2>&1; then
+    t_fail "netlab up" "$(tail -5 "$T_TMP/up.log" | tr '\n' ' ')"
+    t_done
+  fi
+  t_ok "$2"
+}
+# t_udp SENDER_NS BIND TO RECEIVER_NS RATE SECONDS OUT: a trafgen UDP stream ($TG) from BIND to TO
+# at RATE packets/s for SECONDS, the receiver (in RECEIVER_NS, on TO) writing its JSON to OUT.
+t_udp() {
+  local sns=$1 bind=$2 to=$3 rns=$4 rate=$5 dur=$6 out=$7
+  ip netns exec "$rns" "$TG" udp-recv --bind "$to" --duration $((dur + 3)) --grace 1 --json "$out" &
+  local rp=$!
+  sleep 0.5
+  ip netns exec "$sns" "$TG" udp-send --bind "$bind" --to "$to" --rate "$rate" --duration "$dur" --json - >/dev/null
+  wait $rp
+}
+# t_conf_refused BINARY FILE PATTERN...: `BINARY -t -c FILE` exits 1 and its messages match every
+# grep PATTERN; otherwise prints "rc STATUS: MESSAGES" and fails.
+t_conf_refused() {
+  local bin=$1 f=$2 out rc p; shift 2
+  out=$("$bin" -t -c "$f" 2>&1); rc=$?
+  [ $rc -eq 1 ] || { echo "rc $rc: $out"; return 1; }
+  for p in "$@"; do grep -q "$p" <<<"$out" || { echo "rc $rc: $out"; return 1; }; done
+}
+# t_reply FILTER CMD...: CMD succeeds (otherwise prints its output and fails) and its output (JSON)
+# satisfies jq -e FILTER (otherwise prints "expected FILTER in: OUTPUT" and fails).
+t_reply() {
+  local f=$1 out; shift
+  out=$("$@") || { echo "$out"; return 1; }
+  jq -e "$f" <<<"$out" >/dev/null || { echo "expected $f in: $out"; return 1; }
+}
+# t_counts FN NAME=N...: for every pair, `FN NAME` (the script's counter reader) prints N (an
+# integer equal to N); otherwise prints "NAME = VALUE, want N" and fails.
+t_counts() {
+  local fn=$1 kv v; shift
+  for kv in "$@"; do
+    v=$("$fn" "${kv%%=*}") && [ "$v" -eq "${kv#*=}" ] 2>/dev/null || { echo "${kv%%=*} = $v, want ${kv#*=}"; return 1; }
+  done
+}
+# t_need PROGRAM...: a PROGRAM with a slash must be an executable file (else the check "binaries"
+# fails: "PROGRAM missing"), one without a command on PATH (else the check "PROGRAM" fails:
+# "PROGRAM is required"); the script ends at the first one missing.
+t_need() {
+  local x
+  for x in "$@"; do
+    case $x in
+    */*) [ -x "$x" ] || { t_fail "binaries" "$x missing"; t_done; } ;;
+    *) command -v "$x" >/dev/null || { t_fail "$x" "$x is required"; t_done; } ;;
+    esac
+  done
 }

@@ -19,13 +19,13 @@
 #     m1, m3 --- br1 --- fc1 [f1: fad1, care-of 10.82.1.2] fb1 --- hb1 [h: had 10.82.0.1, router]
 #     m2     --- br2 --- fc2 [f2: fad2, care-of 10.82.2.2] fb2 --- hb2
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/helpers/mip4.sh"
 
 HAD=$BIN/had
 FAD=$BIN/fad
 MND=$BIN/mnd
 CTL_BIN=$BIN/roamctl
-for b in "$HAD" "$FAD" "$MND" "$CTL_BIN"; do [ -x "$b" ] || { t_fail "binaries" "$b missing"; t_done; }; done
-for c in jq ip python3; do command -v $c >/dev/null || { t_fail "$c" "$c is required"; t_done; }; done
+t_need "$HAD" "$FAD" "$MND" "$CTL_BIN" jq ip python3
 [ -c /dev/net/tun ] || { t_fail "tun" "/dev/net/tun missing (had's and fad's data planes)"; t_done; }
 
 P=mne$$
@@ -89,7 +89,7 @@ visitor() { CTL "$1" visitors | jq -c --arg h "$HOME" '.[] | select(.home == $h)
 binding() { CTL had bindings | jq -c --arg h "$HOME" '.[] | select(.home == $h)'; }
 mip4() { CTL mnd mip4; }
 
-cat >"$T_TMP/had.yaml" <<EOC
+{ cat <<EOC
 address: $HA
 listen: $HA
 control_socket: $T_TMP/had.sock
@@ -100,24 +100,11 @@ dataplane:
   enabled: true
   tun: ${P}t
   interface: hl0
-mobiles:
-  - name: m
-    spi: 1000
-    key: $KMNHA
-    home: [$HOME]
-foreign_agents:
-  - name: fa1
-    address: $COA1
-    spi: 3001
-    key: $KFA1
-  - name: fa2
-    address: $COA2
-    spi: 3002
-    key: $KFA2
 EOC
+  mip4_had_sas; } >"$T_TMP/had.yaml"
 write_fad() { # $1 n (1|2), $2 FA-HA key
   local n=$1 coa; coa=$([ "$n" = 1 ] && echo $COA1 || echo $COA2)
-  cat >"$T_TMP/fad$n.yaml" <<EOC
+  { cat <<EOC
 control_socket: $T_TMP/fad$n.sock
 snapshot: ""
 max_lifetime: 300s
@@ -131,15 +118,8 @@ dataplane:
 cells:
   - interface: fc$n
     care_of: $coa
-home_agents:
-  - address: $HA
-    spi: 300$n
-    key: $2
-mobiles:
-  - home: $HOME
-    spi: 4000
-    key: $KMNFA
 EOC
+    mip4_fad_sas $n "$HA" "$2"; } >"$T_TMP/fad$n.yaml"
 }
 write_fad 1 $KFA1
 write_fad 2 $KFA2
@@ -165,46 +145,24 @@ mip4:
       foreign_agent: $COA2
 EOC
 
-declare -A PIDS
-start() { # $1 name, $2 namespace, $3 binary
-  ip netns exec "$2" "$3" -f -c "$T_TMP/$1.yaml" -p "$T_TMP/$1.pid" >>"$T_TMP/$1.log" 2>&1 &
-  PIDS[$1]=$!
-  t_poll 10 CTL "$1" status
-}
-stop() {
-  local p=${PIDS[$1]:-}
-  [ -n "$p" ] || return 0
-  kill -TERM "$p" 2>/dev/null
-  for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$p" 2>/dev/null; then
-    echo "$1 ($p) ignored SIGTERM for 10 s: killed" >&2
-    kill -KILL "$p" 2>/dev/null
-  fi
-  wait "$p" 2>/dev/null
-  local rc=$?
-  PIDS[$1]=
-  [ $rc -eq 0 ] || { echo "$1 exited $rc"; tail -5 "$T_TMP/$1.log"; return 1; }
-}
-t_cleanup stop mnd
-t_cleanup stop had
-t_cleanup stop fad1
-t_cleanup stop fad2
+# t_start NAME NS BINARY: $T_TMP/NAME.yaml
+t_cleanup t_stop mnd
+t_cleanup t_stop had
+t_cleanup t_stop fad1
+t_cleanup t_stop fad2
 
 t_check "mnd -t accepts the generated config" "$MND" -t -c "$T_TMP/mnd.yaml"
 t_check "mnd -t accepts etc/roam/mnd.yaml" "$MND" -t -c etc/roam/mnd.yaml
 check_t_bad() {
   printf 'mip4:\n  home_address: 10.0.0.300\n  spi: 1\n  radios: []\n' >"$T_TMP/bad.yaml"
-  local out rc
-  out=$("$MND" -t -c "$T_TMP/bad.yaml" 2>&1); rc=$?
-  [ $rc -eq 1 ] && grep -q "mip4.home_address" <<<"$out" && grep -q "mip4.spi" <<<"$out" ||
-    { echo "rc $rc: $out"; return 1; }
+  t_conf_refused "$MND" "$T_TMP/bad.yaml" "mip4.home_address" "mip4.spi"
 }
 t_check "mnd -t rejects a bad config with the errors located" check_t_bad
 
-t_check "had starts" start had $NH "$HAD"
-t_check "fad1 starts" start fad1 $NF1 "$FAD"
-t_check "fad2 starts" start fad2 $NF2 "$FAD"
-t_check "mnd starts" start mnd $NM "$MND"
+t_check "had starts" t_start had $NH "$HAD"
+t_check "fad1 starts" t_start fad1 $NF1 "$FAD"
+t_check "fad2 starts" t_start fad2 $NF2 "$FAD"
+t_check "mnd starts" t_start mnd $NM "$MND"
 
 check_registered() {
   local s; s=$(mip4) || return 1
@@ -289,7 +247,7 @@ check_bad_notice() {
 t_check "unknown l2-notice event refused and counted" check_bad_notice
 
 # ---- stop: deregistration, addresses and routes removed ----
-t_check "mnd stops on SIGTERM" stop mnd
+t_check "mnd stops on SIGTERM" t_stop mnd
 t_check "deregistered at had" t_poll 5 sh -c "[ -z \"\$($CTL_BIN -s $T_TMP/had.sock --json bindings | jq -c --arg h $HOME '.[] | select(.home == \$h)')\" ]"
 t_check "home address and default route removed" sh -c "! ip -n $NM -4 addr show dev lo | grep -q $HOME && ! ip -n $NM route show default | grep -q ."
 
@@ -299,7 +257,7 @@ ip -n $NM link set m2 down
 ip -n $NM link set m3 up
 sed -e 's/radios: \[m1, m2\]/radios: [m3]/' "$T_TMP/mnd.yaml" >"$T_TMP/mnd1.yaml"
 mv "$T_TMP/mnd1.yaml" "$T_TMP/mnd.yaml"
-t_check "single-radio mnd starts" start mnd $NM "$MND"
+t_check "single-radio mnd starts" t_start mnd $NM "$MND"
 check_registered3() {
   expect '.state == "registered" and .foreign_agent == "'$COA1'" and .radio == "m3"' "$(mip4)" &&
   expect '.care_of == "'$COA1'"' "$(binding)" &&
@@ -317,6 +275,6 @@ check_move() {
   expect '.state == "registered" and .care_of == "'$COA2'"' "$(visitor fad2)"
 }
 t_check "link-going-down: FBU accepted by fad1; after the move registered via fad2" check_move
-t_check "single-radio mnd stops" stop mnd
+t_check "single-radio mnd stops" t_stop mnd
 
 t_done

@@ -9,21 +9,14 @@
 #   BIN=$PWD/build/<you>/bin bash tests/interop/sipp-proxy.sh
 # Needs root (the namespace), sipp, tshark.
 . "$(dirname "$0")/../e2e/lib.sh"
+. "$(dirname "$0")/../e2e/helpers/sipp.sh" # sipp_prepare, in_ns, sipp_sipd_up, ctl, stat, successes, sipp_capture_clean
 
 SIPP_DIR=$(cd "$(dirname "$0")/sipp" && pwd)
 NS="sipprx$$"
 PORT=5060
 BOB_PORT=25080
 ALICE_PORT=25070
-for tool in sipp tshark ip python3; do
-  command -v "$tool" >/dev/null || { t_fail "prerequisite" "$tool not installed"; t_done; }
-done
-[ -x "$BIN/sipd" ] && [ -x "$BIN/roamctl" ] || { t_fail "prerequisite" "no sipd/roamctl in $BIN"; t_done; }
-
-ip netns add "$NS" || { t_fail "netns" "cannot create $NS"; t_done; }
-t_cleanup "ip netns del $NS"
-ip -n "$NS" link set lo up
-in_ns() { ip netns exec "$NS" "$@"; }
+sipp_prepare sipp tshark ip python3
 
 umask 077
 printf 'alice roam.example password=secret1\nbob roam.example password=bobpw\n' >"$T_TMP/users"
@@ -40,22 +33,7 @@ record_route: true
 control_socket: $SOCK
 snapshot: ""
 EOF2
-t_check "config checks" "$BIN/sipd" -t -c "$T_TMP/sipd.yaml"
-
-ip netns exec "$NS" tshark -q -i lo -f "udp or tcp" -w "$T_TMP/cap.pcapng" >"$T_TMP/tshark.log" 2>&1 &
-TSHARK=$!
-t_cleanup "kill $TSHARK"
-t_capturing "$T_TMP/tshark.log" || t_fail "tshark start" "$(cat "$T_TMP/tshark.log")"
-
-ip netns exec "$NS" "$BIN/sipd" -f -c "$T_TMP/sipd.yaml" -p "$T_TMP/sipd.pid" >"$T_TMP/sipd.log" 2>&1 &
-SIPD=$!
-t_cleanup "kill $SIPD"
-t_poll 10 "$BIN/roamctl" -s "$SOCK" status || { t_fail "sipd start" "$(tail -5 "$T_TMP/sipd.log")"; t_done; }
-
-ctl() { "$BIN/roamctl" -s "$SOCK" --json "$@"; }
-stat() { ctl stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
-# successes OUTFILE: SIPp's "Successful call" count.
-successes() { grep -a 'Successful call' "$1" | tail -1 | awk -F'|' '{gsub(/ /,"",$3); print $3}'; }
+sipp_sipd_up "udp or tcp"
 
 # run_call TRANSPORT BOB_PORT ALICE_PORT (u1 or t1): bob registers through sipd (401, then 200)
 # from the port his UAS then listens on; alice calls him.  Over TCP the REGISTER's connection is
@@ -128,15 +106,7 @@ rc=$?
 t_check "sipd exit status 0 ($rc)" test "$rc" = 0
 
 # 5. tshark: every SIP packet decodes, no malformed packet, no expert error.
-sleep 0.5
-kill -INT "$TSHARK" 2>/dev/null; wait "$TSHARK" 2>/dev/null
-nsip=$(tshark -r "$T_TMP/cap.pcapng" -Y sip -T fields -e frame.number 2>/dev/null | wc -l)
-t_check "tshark sees SIP packets ($nsip)" test "$nsip" -ge 30
-tshark -r "$T_TMP/cap.pcapng" -Y 'sip && (_ws.malformed || _ws.expert.severity == error)' \
-  -T fields -e frame.number >"$T_TMP/bad.txt" 2>"$T_TMP/bad.err"
-rc=$?
-bad=$(wc -l <"$T_TMP/bad.txt")
-t_check "tshark: no malformed SIP packet, no expert error ($bad, rc $rc)" test "$bad" = 0 -a "$rc" = 0
+sipp_capture_clean 30
 nrr=$(tshark -r "$T_TMP/cap.pcapng" -Y 'sip.Method == "INVITE" && sip.Record-Route' -T fields -e frame.number 2>/dev/null | wc -l)
 t_check "tshark: the forwarded initial INVITEs carry sipd's Record-Route ($nrr)" test "$nrr" = 2
 nrr=$(tshark -r "$T_TMP/cap.pcapng" -Y 'sip.Status-Code == 200 && sip.CSeq.method == "INVITE" && sip.Record-Route' -T fields -e frame.number 2>/dev/null | wc -l)

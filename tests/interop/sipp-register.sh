@@ -8,19 +8,12 @@
 #   BIN=$PWD/build/<you>/bin bash tests/interop/sipp-register.sh
 # Needs root (the namespace), sipp, tshark.
 . "$(dirname "$0")/../e2e/lib.sh"
+. "$(dirname "$0")/../e2e/helpers/sipp.sh" # sipp_prepare, in_ns, sipp_sipd_up, ctl, stat, successes, sipp_capture_clean
 
 SIPP_DIR=$(cd "$(dirname "$0")/sipp" && pwd)
 NS="sipreg$$"
 PORT=5060
-for tool in sipp tshark ip; do
-  command -v "$tool" >/dev/null || { t_fail "prerequisite" "$tool not installed"; t_done; }
-done
-[ -x "$BIN/sipd" ] && [ -x "$BIN/roamctl" ] || { t_fail "prerequisite" "no sipd/roamctl in $BIN"; t_done; }
-
-ip netns add "$NS" || { t_fail "netns" "cannot create $NS"; t_done; }
-t_cleanup "ip netns del $NS"
-ip -n "$NS" link set lo up
-in_ns() { ip netns exec "$NS" "$@"; }
+sipp_prepare sipp tshark ip
 
 # Credentials: alice by password, bob by HA1 (md5 of bob:roam.example:bobpw).
 umask 077
@@ -39,19 +32,8 @@ min_expires: 60s
 control_socket: $SOCK
 snapshot: $T_TMP/sipd.snap
 EOF
-t_check "config checks" "$BIN/sipd" -t -c "$T_TMP/sipd.yaml"
+sipp_sipd_up "port $PORT"
 
-ip netns exec "$NS" tshark -q -i lo -f "port $PORT" -w "$T_TMP/cap.pcapng" >"$T_TMP/tshark.log" 2>&1 &
-TSHARK=$!
-t_cleanup "kill $TSHARK"
-t_capturing "$T_TMP/tshark.log" || t_fail "tshark start" "$(cat "$T_TMP/tshark.log")"
-
-ip netns exec "$NS" "$BIN/sipd" -f -c "$T_TMP/sipd.yaml" -p "$T_TMP/sipd.pid" >"$T_TMP/sipd.log" 2>&1 &
-SIPD=$!
-t_cleanup "kill $SIPD"
-t_poll 10 "$BIN/roamctl" -s "$SOCK" status || { t_fail "sipd start" "$(tail -5 "$T_TMP/sipd.log")"; t_done; }
-
-ctl() { "$BIN/roamctl" -s "$SOCK" --json "$@"; }
 # sipp_run NAME LOCAL_IP REMOTE TRANSPORT SCENARIO USER PASS [sipp args...]: one call; checks the
 # exit status and SIPp's own "Successful call" count.
 sipp_run() {
@@ -62,7 +44,7 @@ sipp_run() {
      "$@" "$remote") >"$out" 2>&1
   local rc=$?
   local ok
-  ok=$(grep -a 'Successful call' "$out" | tail -1 | awk -F'|' '{gsub(/ /,"",$3); print $3}')
+  ok=$(successes "$out")
   if [ "$rc" -eq 0 ] && [ "${ok:-0}" = 1 ]; then t_ok "sipp $name (1 successful call)"
   else t_fail "sipp $name" "rc=$rc successful=${ok:-?}: $(grep -a -i 'error\|unexpected' "$out" | head -3)"; fi
 }
@@ -79,7 +61,6 @@ import json,sys
 d=json.load(sys.stdin)
 print(len(d[0]["contacts"]) if d else 0)'
 }
-stat() { ctl stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
 # 1. REGISTER over UDP/IPv4, 401 then 200.
 sipp_run register-udp4 127.0.0.1 127.0.0.1:$PORT u1 register.xml alice secret1 -key expires 300 -p 25061
@@ -132,16 +113,7 @@ t_check "alice's binding survived the restart ($e s left)" test "$e" -gt 1100 -a
 kill -TERM "$SIPD"; wait "$SIPD"
 
 # 7. tshark: every SIP packet decodes, no malformed packet, no expert error.
-sleep 0.5
-kill -INT "$TSHARK" 2>/dev/null; wait "$TSHARK" 2>/dev/null
-nsip=$(tshark -r "$T_TMP/cap.pcapng" -Y sip -T fields -e frame.number 2>/dev/null | wc -l)
-t_check "tshark sees SIP packets ($nsip)" test "$nsip" -ge 20
-# (the filter's own validity is checked too: a rejected filter would print nothing)
-tshark -r "$T_TMP/cap.pcapng" -Y 'sip && (_ws.malformed || _ws.expert.severity == error)' \
-  -T fields -e frame.number >"$T_TMP/bad.txt" 2>"$T_TMP/bad.err"
-rc=$?
-bad=$(wc -l <"$T_TMP/bad.txt")
-t_check "tshark: no malformed SIP packet, no expert error ($bad, rc $rc)" test "$bad" = 0 -a "$rc" = 0
+sipp_capture_clean 20
 nreq=$(tshark -r "$T_TMP/cap.pcapng" -Y 'sip.Method == "REGISTER"' -T fields -e frame.number 2>/dev/null | wc -l)
 t_check "tshark: REGISTER requests decoded ($nreq)" test "$nreq" -ge 10
 

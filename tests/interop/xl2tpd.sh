@@ -40,6 +40,22 @@ printf 'noauth\nnodefaultroute\nmtu 1400\nmru 1400\n' >"$T_TMP/options"
 printf '* * %s\n' "$SECRET" >"$T_TMP/l2tp-secrets"
 chmod 600 "$T_TMP/l2tp-secrets"
 
+# xl2tpd_global ADDR: the [global] section of an xl2tpd.conf listening on ADDR:1701 (userspace,
+# the shared secret file, every debug on)
+xl2tpd_global() {
+  cat <<EOC
+[global]
+listen-addr = $1
+port = 1701
+force userspace = yes
+auth file = $T_TMP/l2tp-secrets
+access control = no
+debug avp = yes
+debug network = yes
+debug state = yes
+debug tunnel = yes
+EOC
+}
 # capture NS PCAP: tshark on the namespace's eth0 (L2TP only), pid in CAPPID
 capture() {
   ip netns exec "$1" tshark -q -i eth0 -w "$2" -f "udp port 1701" >"$2.log" 2>&1 &
@@ -74,17 +90,7 @@ peers:
   - address: 10.82.0.1
     secret: "$SECRET"
 EOC
-cat >"$T_TMP/xl2tpd-lac.conf" <<EOC
-[global]
-listen-addr = 10.82.0.1
-port = 1701
-force userspace = yes
-auth file = $T_TMP/l2tp-secrets
-access control = no
-debug avp = yes
-debug network = yes
-debug state = yes
-debug tunnel = yes
+{ xl2tpd_global 10.82.0.1; cat <<EOC; } >"$T_TMP/xl2tpd-lac.conf"
 
 [lac roam]
 lns = 10.82.0.2
@@ -139,17 +145,7 @@ lns:
     address: 10.82.0.2
     secret: "$SECRET"
 EOC
-cat >"$T_TMP/xl2tpd-lns.conf" <<EOC
-[global]
-listen-addr = 10.82.0.2
-port = 1701
-force userspace = yes
-auth file = $T_TMP/l2tp-secrets
-access control = no
-debug avp = yes
-debug network = yes
-debug state = yes
-debug tunnel = yes
+{ xl2tpd_global 10.82.0.2; cat <<EOC; } >"$T_TMP/xl2tpd-lns.conf"
 
 [lns default]
 ip range = 10.99.0.10-10.99.0.20
