@@ -20,17 +20,6 @@
 static const char *const tunnel_state_names[] = { "idle", "wait-ctl-reply", "established",
 						  "closing" };
 
-static void lns_key(uint8_t *k, const struct roam_sockaddr *sa)
-{
-	struct roam_ipaddr a;
-	uint16_t port = 0;
-	memset(&a, 0, sizeof(a));
-	roam_sockaddr_addr(sa, &a, &port);
-	roam_ipaddr_key(&a, k);
-	k[ROAM_IPADDR_KEYLEN] = (uint8_t)(port >> 8);
-	k[ROAM_IPADDR_KEYLEN + 1] = (uint8_t)port;
-}
-
 /* No new call may use a closing tunnel; the calls not yet up have failed. */
 static void tunnel_closing(void *arg, struct l2tp_tunnel *lt)
 {
@@ -64,38 +53,21 @@ void lacd_tunnel_session_gone(struct l2tp_tunnel *t, uint64_t now)
 /* SCCRQ (RFC 2661 6.1). */
 static int send_sccrq(struct lacd *h, struct l2tp_tunnel *t, uint64_t now)
 {
-	struct l2tp_msg *m = l2tp_ep_msg(&h->ep, L2TP_MSG_SCCRQ, 0);
-	m->avps = L2TP_AVP_BIT(L2TP_AVP_PROTOCOL_VERSION) | L2TP_AVP_BIT(L2TP_AVP_HOST_NAME) |
-		  L2TP_AVP_BIT(L2TP_AVP_FRAMING_CAP) | L2TP_AVP_BIT(L2TP_AVP_BEARER_CAP) |
-		  L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TUNNEL_ID) |
-		  L2TP_AVP_BIT(L2TP_AVP_RECV_WINDOW_SIZE) | L2TP_AVP_BIT(L2TP_AVP_FIRMWARE_REV) |
-		  L2TP_AVP_BIT(L2TP_AVP_VENDOR_NAME);
-	m->proto_ver = 1;
-	m->proto_rev = 0;
-	m->framing_cap = L2TP_FRAMING_SYNC | L2TP_FRAMING_ASYNC;
-	m->bearer_cap = L2TP_BEARER_DIGITAL | L2TP_BEARER_ANALOG;
-	l2tp_bytes_str(&m->host_name, h->conf.host_name);
-	l2tp_bytes_str(&m->vendor_name, "roam");
-	m->firmware_rev = 0x0100;
-	m->assigned_tunnel_id = t->id;
-	m->recv_window = h->conf.tunnel.receive_window;
-	if (t->secret_len) {
-		int r = l2tp_tunnel_new_challenge(t);
-		if (r < 0)
-			return r;
-		l2tp_bytes_set(&m->challenge, t->challenge, sizeof(t->challenge));
-		m->avps |= L2TP_AVP_BIT(L2TP_AVP_CHALLENGE);
-	}
+	struct l2tp_msg *m = l2tp_tunnel_setup_msg(t, L2TP_MSG_SCCRQ, h->conf.host_name,
+						   L2TP_BEARER_DIGITAL | L2TP_BEARER_ANALOG);
+	int r;
+	if (t->secret_len && (r = l2tp_tunnel_put_challenge(t, m)) < 0)
+		return r;
 	return l2tp_tunnel_send(t, m, now);
 }
 
 int lacd_tunnel_get(struct lacd *h, const struct roam_sockaddr *lns, const uint8_t *secret,
 		    size_t secret_len, bool hide, uint64_t now, struct lacd_tunnel **out)
 {
-	uint8_t lk[ROAM_IPADDR_KEYLEN + 2];
+	uint8_t lk[L2TP_PEER_KEYLEN];
 	char b[ROAM_ADDRSTRLEN];
 	struct l2tp_tunnel *lt;
-	lns_key(lk, lns);
+	l2tp_peer_key(lk, lns);
 	struct table_node *n = table_lookup(&h->by_lns, lk, sizeof(lk));
 	if (n) {
 		*out = table_entry(n, struct lacd_tunnel, lnode);
@@ -109,16 +81,14 @@ int lacd_tunnel_get(struct lacd *h, const struct roam_sockaddr *lns, const uint8
 	memcpy(t->lkey, lk, sizeof(lk));
 	lt->state = LACD_T_WAIT_CTL_REPLY;
 	if (table_insert(&h->by_lns, &t->lnode, t->lkey, sizeof(t->lkey)) < 0) {
-		l2tp_tunnel_free(lt);
-		h->ep.stats.tunnels_freed--; /* never was a tunnel */
+		l2tp_tunnel_discard(lt);
 		return -ENOMEM;
 	}
 	h->stats.tunnels_requested++;
 	log_info("tunnel %u: SCCRQ to %s%s", lt->id, roam_sockaddr_fmt(lns, b, sizeof(b)),
 		 lt->secret_len ? ", authenticating" : "");
 	if ((r = send_sccrq(h, lt, now)) < 0) {
-		l2tp_tunnel_free(lt);
-		h->ep.stats.tunnels_freed--;
+		l2tp_tunnel_discard(lt);
 		return r;
 	}
 	l2tp_tunnel_arm(lt);
@@ -218,14 +188,11 @@ static const struct l2tp_endpoint_ops lacd_ops = {
 int lacd_core_init(struct lacd *h)
 {
 	int r;
-	h->ep.ops = &lacd_ops;
-	h->ep.role = h;
-	h->ep.conf = &h->conf.tunnel;
-	h->ep.ho_vendor = &h->ho.vendor; /* 0 while handoff.enabled is off (lacd_ho_apply_conf) */
-	h->ep.initiator = true;
 	if ((r = table_init(&h->by_lns, NULL, NULL, h)) < 0)
 		return r;
-	if ((r = table_init(&h->by_min, NULL, NULL, h)) < 0 || (r = l2tp_ep_init(&h->ep)) < 0) {
+	/* ho.vendor is 0 while handoff.enabled is off (lacd_ho_apply_conf) */
+	if ((r = table_init(&h->by_min, NULL, NULL, h)) < 0 ||
+	    (r = l2tp_ep_init_role(&h->ep, &lacd_ops, h, &h->conf.tunnel, &h->ho.vendor, true)) < 0) {
 		table_destroy(&h->by_lns);
 		table_destroy(&h->by_min);
 		return r;

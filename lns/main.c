@@ -6,8 +6,19 @@
 
 #include "lnsd.h"
 #include "roam/clock.h"
+#include "roam/daemon_glue.h"
 
-#define LNSD_GRACE_MS 4000 /* shutdown: how long StopCCN acknowledgements are waited for */
+/* Keeps in nc the running values of what needs a restart (ROAM_CONF_KEEP; a second call
+ * undoes it). */
+static void lnsd_conf_keep(struct lnsd_conf *nc, struct lnsd_conf *rc)
+{
+	ROAM_CONF_KEEP_LISTEN(nc, rc);
+	ROAM_CONF_KEEP(nc, rc, ppp.enabled);
+	ROAM_CONF_KEEP(nc, rc, ppp.pool);
+	ROAM_CONF_KEEP(nc, rc, ppp.local_address);
+	ROAM_CONF_KEEP(nc, rc, ppp.mtu);
+	ROAM_CONF_KEEP(nc, rc, ppp.tun);
+}
 
 /* SIGHUP / "reload": peers, tunnel parameters (for new tunnels), host name, log level and the
  * PPP credentials, authentication, CHAP name, DNS and echo (for new calls) change; tunnels that
@@ -20,38 +31,23 @@ static int lnsd_reload(void *arg, const char *config, char *err, size_t errlen)
 	int r = lnsd_conf_load(&nc, config, 0, err, errlen);
 	if (r < 0)
 		return r;
-	if (!roam_ipaddr_eq(&h->conf.listen, &nc.listen) || h->conf.port != nc.port)
-		log_warnx("reload: listen/port changes take effect at the next restart");
-	if (strcmp(h->conf.control_socket, nc.control_socket) != 0)
-		log_warnx("reload: control_socket changes take effect at the next restart");
+	ROAM_RELOAD_WARN_LISTEN(&nc, &h->conf);
+	roam_reload_needs_restart(nc.ppp.enabled != h->conf.ppp.enabled ||
+				  !roam_ipaddr_eq(&nc.ppp.pool.addr, &h->conf.ppp.pool.addr) ||
+				  nc.ppp.pool.len != h->conf.ppp.pool.len ||
+				  !roam_ipaddr_eq(&nc.ppp.local_address,
+						  &h->conf.ppp.local_address) ||
+				  strcmp(nc.ppp.tun, h->conf.ppp.tun) != 0 ||
+				  nc.ppp.mtu != h->conf.ppp.mtu,
+				  "ppp enabled/pool/local_address/tun/mtu");
 	/* Keep what cannot change without a restart, so status tells the truth. */
-	nc.listen = h->conf.listen;
-	nc.port = h->conf.port;
-	if (nc.ppp.enabled != h->conf.ppp.enabled ||
-	    !roam_ipaddr_eq(&nc.ppp.pool.addr, &h->conf.ppp.pool.addr) ||
-	    nc.ppp.pool.len != h->conf.ppp.pool.len ||
-	    !roam_ipaddr_eq(&nc.ppp.local_address, &h->conf.ppp.local_address) ||
-	    strcmp(nc.ppp.tun, h->conf.ppp.tun) != 0 || nc.ppp.mtu != h->conf.ppp.mtu)
-		log_warnx("reload: ppp enabled/pool/local_address/tun/mtu changes take effect at "
-			  "the next restart");
-	nc.ppp.enabled = h->conf.ppp.enabled;
-	nc.ppp.pool = h->conf.ppp.pool;
-	nc.ppp.local_address = h->conf.ppp.local_address;
-	nc.ppp.mtu = h->conf.ppp.mtu;
-	char *tn = nc.ppp.tun;
-	nc.ppp.tun = h->conf.ppp.tun;
-	h->conf.ppp.tun = tn;
+	lnsd_conf_keep(&nc, &h->conf);
 	if ((r = lnsd_ppp_reload(h, &nc)) < 0) {
 		snprintf(err, errlen, "ppp.credentials: not valid (see the log)");
-		tn = nc.ppp.tun;
-		nc.ppp.tun = h->conf.ppp.tun;
-		h->conf.ppp.tun = tn;
+		lnsd_conf_keep(&nc, &h->conf); /* the running config as it was */
 		lnsd_conf_free(&nc);
 		return r;
 	}
-	char *cs = nc.control_socket;
-	nc.control_socket = h->conf.control_socket;
-	h->conf.control_socket = cs;
 	lnsd_conf_free(&h->conf);
 	h->conf = nc;
 	if (!h->debug)
@@ -76,7 +72,7 @@ static void lnsd_shutdown(void *arg)
 		lnsd_handoff_save(h);
 	snap_timer_close(&h->snap);
 	lnsd_ppp_close(h); /* TUN device (and its routes), timer, netlink */
-	l2tp_ep_shutdown(&h->ep, LNSD_GRACE_MS);
+	l2tp_ep_shutdown(&h->ep, L2TP_EP_SHUTDOWN_GRACE_MS);
 }
 
 static int lnsd_load(void *arg, const struct roam_args *args)
@@ -86,11 +82,7 @@ static int lnsd_load(void *arg, const struct roam_args *args)
 	h->debug = args->debug;
 	if (lnsd_conf_load(&h->conf, args->config, 1, NULL, 0) < 0)
 		return -EINVAL;
-	if (args->check_only)
-		printf("%s: configuration OK (%zu peers)\n", args->config, h->conf.npeers);
-	else if (!args->debug)
-		log_setlevel((enum log_level)h->conf.log_level);
-	return 0;
+	return roam_daemon_loaded(args, h->conf.log_level, "%zu peers", h->conf.npeers);
 }
 
 static int lnsd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
@@ -116,22 +108,7 @@ static int lnsd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
 	return 0;
 }
 
-static int lnsd_ctl_setup(void *arg, struct roam_ctl *ctl)
-{
-	struct lnsd *h = arg;
-	h->ctl = ctl;
-	return lnsd_ctl_register(h);
-}
-
-static const char *lnsd_ctl_path(void *arg)
-{
-	return ((struct lnsd *)arg)->conf.control_socket;
-}
-
-static const char *lnsd_user(void *arg)
-{
-	return ((struct lnsd *)arg)->conf.user;
-}
+ROAM_DAEMON_ACCESSORS(lnsd, struct lnsd)
 
 static void lnsd_cleanup(void *arg)
 {
@@ -143,17 +120,7 @@ static void lnsd_cleanup(void *arg)
 int main(int argc, char **argv)
 {
 	static struct lnsd h; /* large (scratch messages): not on the stack */
-	const struct roam_daemon_desc desc = {
-		.name = "lnsd",
-		.load = lnsd_load,
-		.ctl_path = lnsd_ctl_path,
-		.user = lnsd_user,
-		.keep_caps = 0, /* port 1701 is bound before the privilege drop */
-		.setup = lnsd_setup,
-		.ctl_register = lnsd_ctl_setup,
-		.cleanup = lnsd_cleanup,
-		.ops = { .reload = lnsd_reload, .shutdown = lnsd_shutdown, .status = lnsd_status,
-			 .arg = &h },
-	};
+	/* keep_caps 0: port 1701 is bound before the privilege drop */
+	const struct roam_daemon_desc desc = ROAM_DAEMON_DESC(lnsd, &h, 0);
 	return roam_daemon_main(argc, argv, &desc);
 }

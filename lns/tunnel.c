@@ -19,21 +19,12 @@
 static const char *const tunnel_state_names[] = { "idle", "wait-ctl-conn", "established",
 						  "closing" };
 
-static void put_key16(uint8_t *k, uint16_t v)
-{
-	k[0] = (uint8_t)(v >> 8);
-	k[1] = (uint8_t)v;
-}
-
+/* The peer's address, port and its tunnel id: a retransmitted SCCRQ finds its tunnel. */
 static void peer_key(uint8_t *k, const struct roam_sockaddr *sa, uint16_t peer_id)
 {
-	struct roam_ipaddr a;
-	uint16_t port = 0;
-	memset(&a, 0, sizeof(a));
-	roam_sockaddr_addr(sa, &a, &port);
-	roam_ipaddr_key(&a, k);
-	put_key16(k + ROAM_IPADDR_KEYLEN, port);
-	put_key16(k + ROAM_IPADDR_KEYLEN + 2, peer_id);
+	l2tp_peer_key(k, sa);
+	k[L2TP_PEER_KEYLEN] = (uint8_t)(peer_id >> 8);
+	k[L2TP_PEER_KEYLEN + 1] = (uint8_t)peer_id;
 }
 
 /* ---- peers ---- */
@@ -109,7 +100,7 @@ static const char *new_tunnel(void *arg, const uint8_t *pkt, size_t len,
 		h->stats.tunnels_refused_malformed++;
 		return "SCCRQ without Assigned Tunnel ID";
 	}
-	uint8_t pk[ROAM_IPADDR_KEYLEN + 4];
+	uint8_t pk[L2TP_PEER_KEYLEN + 2];
 	peer_key(pk, src, m->assigned_tunnel_id);
 	struct table_node *n = table_lookup(&h->by_peer, pk, sizeof(pk));
 	if (n) {
@@ -143,8 +134,7 @@ static const char *new_tunnel(void *arg, const uint8_t *pkt, size_t len,
 	struct lnsd_tunnel *lt = lnsd_tunnel_of(t);
 	memcpy(lt->pkey, pk, sizeof(pk));
 	if (table_insert(&h->by_peer, &lt->pnode, lt->pkey, sizeof(lt->pkey)) < 0) {
-		l2tp_tunnel_free(t);
-		h->ep.stats.tunnels_freed--; /* never was a tunnel */
+		l2tp_tunnel_discard(t);
 		h->ep.stats.drop_ctrl_nomem++;
 		return "no memory for a tunnel";
 	}
@@ -199,21 +189,7 @@ static void handle_sccrq(struct lnsd *h, struct l2tp_tunnel *t, const struct l2t
 		t->secret_len = p->secret.len;
 		t->hide = p->hide_avps;
 	}
-	struct l2tp_msg *r = l2tp_ep_msg(&h->ep, L2TP_MSG_SCCRP, 0);
-	r->avps = L2TP_AVP_BIT(L2TP_AVP_PROTOCOL_VERSION) | L2TP_AVP_BIT(L2TP_AVP_FRAMING_CAP) |
-		  L2TP_AVP_BIT(L2TP_AVP_BEARER_CAP) | L2TP_AVP_BIT(L2TP_AVP_HOST_NAME) |
-		  L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TUNNEL_ID) |
-		  L2TP_AVP_BIT(L2TP_AVP_RECV_WINDOW_SIZE) | L2TP_AVP_BIT(L2TP_AVP_FIRMWARE_REV) |
-		  L2TP_AVP_BIT(L2TP_AVP_VENDOR_NAME);
-	r->proto_ver = 1;
-	r->proto_rev = 0;
-	r->framing_cap = L2TP_FRAMING_SYNC | L2TP_FRAMING_ASYNC;
-	r->bearer_cap = 0;
-	l2tp_bytes_str(&r->host_name, h->conf.host_name);
-	l2tp_bytes_str(&r->vendor_name, "roam");
-	r->firmware_rev = 0x0100;
-	r->assigned_tunnel_id = t->id;
-	r->recv_window = h->conf.tunnel.receive_window;
+	struct l2tp_msg *r = l2tp_tunnel_setup_msg(t, L2TP_MSG_SCCRP, h->conf.host_name, 0);
 	if (t->secret_len) {
 		if (!(m->avps & L2TP_AVP_BIT(L2TP_AVP_CHALLENGE))) {
 			h->ep.stats.tunnels_auth_failed++;
@@ -223,12 +199,10 @@ static void handle_sccrq(struct lnsd *h, struct l2tp_tunnel *t, const struct l2t
 					 "challenge authentication required", now);
 			return;
 		}
-		if (l2tp_tunnel_answer_challenge(t, m, r) < 0 || l2tp_tunnel_new_challenge(t) < 0) {
+		if (l2tp_tunnel_answer_challenge(t, m, r) < 0 || l2tp_tunnel_put_challenge(t, r) < 0) {
 			l2tp_tunnel_stop(t, L2TP_STOPCCN_GENERAL_ERROR, L2TP_ERR_RESOURCES, NULL, now);
 			return;
 		}
-		l2tp_bytes_set(&r->challenge, t->challenge, sizeof(t->challenge));
-		r->avps |= L2TP_AVP_BIT(L2TP_AVP_CHALLENGE);
 	}
 	t->state = LNSD_T_WAIT_CTL_CONN;
 	log_info("tunnel %u: SCCRQ from %s:%u (%s, its id %u)%s", t->id, b, port, t->host_name,
@@ -289,14 +263,10 @@ static const struct l2tp_endpoint_ops lnsd_ops = {
 int lnsd_core_init(struct lnsd *h)
 {
 	int r;
-	h->ep.ops = &lnsd_ops;
-	h->ep.role = h;
-	h->ep.conf = &h->conf.tunnel;
-	h->ep.ho_vendor = &h->conf.handoff.vendor_id;
-	h->ep.initiator = false;
 	if ((r = table_init(&h->by_peer, NULL, NULL, h)) < 0)
 		return r;
-	if ((r = l2tp_ep_init(&h->ep)) < 0) {
+	if ((r = l2tp_ep_init_role(&h->ep, &lnsd_ops, h, &h->conf.tunnel,
+				   &h->conf.handoff.vendor_id, false)) < 0) {
 		table_destroy(&h->by_peer);
 		return r;
 	}

@@ -138,3 +138,25 @@ int net_sendmsg(int fd, const struct msghdr *m, size_t len)
 		return -EMSGSIZE;
 	return 0;
 }
+
+int net_sendto(int fd, const struct roam_sockaddr *to, int v4, const struct roam_ipaddr *src,
+	       int ifindex, const void *data, size_t len)
+{
+	union {
+		struct cmsghdr align;
+		uint8_t buf[NET_PKTINFO_CMSG_SPACE];
+	} ctrl;
+	int clen = net_build_pktinfo(ctrl.buf, v4, src, ifindex);
+	if (clen < 0)
+		return clen;
+	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+	struct msghdr m = {
+		.msg_name = (void *)&to->sa,
+		.msg_namelen = to->len,
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = clen ? ctrl.buf : NULL,
+		.msg_controllen = (size_t)clen,
+	};
+	return net_sendmsg(fd, &m, len);
+}

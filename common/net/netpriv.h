@@ -48,6 +48,11 @@ int net_mcast_ttl(int fd, int sockfamily, int dualstack, int ttl);
 /* sendmsg(MSG_DONTWAIT | MSG_NOSIGNAL), retried on EINTR: 0, -errno, or -EMSGSIZE when fewer
  * than len bytes went out. */
 int net_sendmsg(int fd, const struct msghdr *m, size_t len);
+/* Sends one datagram of len bytes (borrowed) to `to` through net_sendmsg(), from src and/or
+ * out of ifindex when given (IP_PKTINFO when v4, else IPV6_PKTINFO; see net_build_pktinfo).
+ * 0, -EINVAL (src family mismatch) or net_sendmsg()'s errors. */
+int net_sendto(int fd, const struct roam_sockaddr *to, int v4, const struct roam_ipaddr *src,
+	       int ifindex, const void *data, size_t len);
 
 /* The part of a UDP or raw endpoint (udp.c, raw.c) that does not depend on the protocol
  * (endpoint.c): a non-blocking socket watched by a uv_poll_t and drained with recvmmsg()

@@ -192,11 +192,6 @@ static int raw_sendmsg(struct roam_raw *r, const struct roam_ipaddr *dst,
 	struct roam_ipaddr hdst;
 	struct roam_sockaddr to;
 	int rc;
-	union {
-		struct cmsghdr align;
-		uint8_t buf[NET_PKTINFO_CMSG_SPACE];
-	} ctrl;
-	int clen = 0;
 
 	if (r->ep.closing)
 		return -EBADF;
@@ -211,24 +206,13 @@ static int raw_sendmsg(struct roam_raw *r, const struct roam_ipaddr *dst,
 				return rc;
 			dst = &hdst;
 		}
-	} else {
-		clen = net_build_pktinfo(ctrl.buf, r->family == AF_INET, src, ifindex);
-		if (clen < 0)
-			return clen;
 	}
 	if (dst == NULL || dst->family != r->family)
 		return -EINVAL;
 	roam_sockaddr_set(&to, dst, 0);
-	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
-	struct msghdr m = {
-		.msg_name = &to.sa,
-		.msg_namelen = to.len,
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = clen ? ctrl.buf : NULL,
-		.msg_controllen = (size_t)clen,
-	};
-	return net_sendmsg(r->ep.fd, &m, len);
+	/* hdrincl: no source and no ifindex, so no ancillary data; otherwise a src of the other
+	 * family is -EINVAL (as a NULL dst) */
+	return net_sendto(r->ep.fd, &to, r->family == AF_INET, src, ifindex, data, len);
 }
 
 int roam_raw_send_from(struct roam_raw *r, const struct roam_ipaddr *dst,

@@ -145,30 +145,11 @@ int roam_udp_send_from(struct roam_udp *u, const struct roam_sockaddr *dst,
 {
 	struct roam_sockaddr to;
 	int v4, rc;
-	union {
-		struct cmsghdr align;
-		uint8_t buf[NET_PKTINFO_CMSG_SPACE];
-	} ctrl;
 
 	if (u->ep.closing)
 		return -EBADF;
-	if ((rc = udp_dst(u, dst, &to, &v4)) < 0)
-		goto err;
-	int clen = net_build_pktinfo(ctrl.buf, v4, src, ifindex);
-	if (clen < 0) {
-		rc = clen;
-		goto err;
-	}
-	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
-	struct msghdr m = {
-		.msg_name = &to.sa,
-		.msg_namelen = to.len,
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = clen ? ctrl.buf : NULL,
-		.msg_controllen = (size_t)clen,
-	};
-	if ((rc = net_sendmsg(u->ep.fd, &m, len)) < 0)
+	if ((rc = udp_dst(u, dst, &to, &v4)) < 0 ||
+	    (rc = net_sendto(u->ep.fd, &to, v4, src, ifindex, data, len)) < 0)
 		goto err;
 	u->stats.tx_packets++;
 	u->stats.tx_bytes += len;

@@ -234,6 +234,10 @@ struct l2tp_endpoint {
 /* Initialises the tables (ops, role, conf and ho_vendor set; tx, or
  * l2tp_ep_server_open later).  -ENOMEM. */
 int l2tp_ep_init(struct l2tp_endpoint *ep);
+/* Sets ops, role, conf, ho_vendor (all borrowed) and initiator, then l2tp_ep_init.  -ENOMEM. */
+int l2tp_ep_init_role(struct l2tp_endpoint *ep, const struct l2tp_endpoint_ops *ops, void *role,
+		      const struct l2tp_tunnel_conf *conf, const uint16_t *ho_vendor,
+		      bool initiator);
 /* Frees every tunnel and session without sending anything, and the tables (safe twice). */
 void l2tp_ep_destroy(struct l2tp_endpoint *ep);
 /* Handles one datagram from src received at dst (may be NULL) at monotonic now.  Never fails:
@@ -272,6 +276,9 @@ int l2tp_tunnel_new(struct l2tp_endpoint *ep, size_t size, const struct roam_soc
 		    struct l2tp_tunnel **out);
 /* Frees t at once (its sessions through ops->session_free; nothing is sent). */
 void l2tp_tunnel_free(struct l2tp_tunnel *t);
+/* Frees t, just made by l2tp_tunnel_new, when the role cannot take it (its index is full, the
+ * first message did not go out): as l2tp_tunnel_free, but it never counts as a tunnel. */
+void l2tp_tunnel_discard(struct l2tp_tunnel *t);
 struct l2tp_tunnel *l2tp_tunnel_find(struct l2tp_endpoint *ep, uint16_t id);
 /* Encodes m (header Tunnel ID = the peer's) and queues it on t's channel (or its backlog).
  * Counted by type.  -ENOBUFS (backlog full), codec errors. */
@@ -289,12 +296,24 @@ void l2tp_tunnel_arm(struct l2tp_tunnel *t);
 void l2tp_tunnel_done(struct l2tp_tunnel *t);
 /* t is established (the role's answer to the set-up message went out): state, counters. */
 void l2tp_tunnel_established(struct l2tp_tunnel *t, uint64_t now);
+/* SCCRQ or SCCRP (type; RFC 2661 6.1, 6.2) in ep->txm with what both ends send: Protocol
+ * Version 1.0, Framing Capabilities sync and async, bearer_cap, Host Name host_name (borrowed
+ * until the message is sent), Vendor Name "roam", Firmware Revision 1.0, Assigned Tunnel ID
+ * t->id and our Receive Window Size.  The role adds its challenge and response. */
+struct l2tp_msg *l2tp_tunnel_setup_msg(struct l2tp_tunnel *t, uint16_t type, const char *host_name,
+				       uint32_t bearer_cap);
+/* The key of a peer's address and UDP port (L2TP_PEER_KEYLEN bytes), for a role's index of its
+ * tunnels by peer. */
+#define L2TP_PEER_KEYLEN (ROAM_IPADDR_KEYLEN + 2)
+void l2tp_peer_key(uint8_t *k, const struct roam_sockaddr *peer);
 /* The peer's Host Name into t->host_name ("?" when unusable). */
 void l2tp_tunnel_set_host_name(struct l2tp_tunnel *t, const struct l2tp_msg *m);
 const char *l2tp_tunnel_state_name(const struct l2tp_endpoint *ep, int state);
 
 /* Tunnel authentication (RFC 2661 4.4.3, 5.1.1): draws our Challenge into t->challenge. */
 int l2tp_tunnel_new_challenge(struct l2tp_tunnel *t);
+/* Draws our Challenge (l2tp_tunnel_new_challenge) and puts it in m (SCCRQ or SCCRP). */
+int l2tp_tunnel_put_challenge(struct l2tp_tunnel *t, struct l2tp_msg *m);
 /* Checks m's Challenge Response (to our t->challenge, for message type `type`); counts and
  * logs a failure.  0, or -EACCES (StopCCN 4 is then sent). */
 int l2tp_tunnel_verify_response(struct l2tp_tunnel *t, uint16_t type, const struct l2tp_msg *m,
@@ -338,6 +357,8 @@ int l2tp_ep_server_open(struct l2tp_endpoint *ep, uv_loop_t *loop,
 			const struct roam_ipaddr *listen, uint16_t port);
 /* Closes the socket and the timers (safe twice). */
 void l2tp_ep_server_close(struct l2tp_endpoint *ep);
+/* How long a daemon's shutdown waits for the StopCCN acknowledgements (lacd, lnsd). */
+#define L2TP_EP_SHUTDOWN_GRACE_MS 4000
 /* Shutdown: no new tunnel; StopCCN (Result 6) on every tunnel, then the socket and timers are
  * closed once every StopCCN is acknowledged or grace_ms passed (at once when there is no
  * tunnel or no socket). */

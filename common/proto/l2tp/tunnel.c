@@ -317,6 +317,44 @@ int l2tp_tunnel_new(struct l2tp_endpoint *ep, size_t size, const struct roam_soc
 	return 0;
 }
 
+void l2tp_tunnel_discard(struct l2tp_tunnel *t)
+{
+	struct l2tp_endpoint *ep = t->ep;
+	l2tp_tunnel_free(t);
+	ep->stats.tunnels_freed--; /* never was a tunnel */
+}
+
+void l2tp_peer_key(uint8_t *k, const struct roam_sockaddr *peer)
+{
+	struct roam_ipaddr a;
+	uint16_t port = 0;
+	memset(&a, 0, sizeof(a));
+	roam_sockaddr_addr(peer, &a, &port);
+	roam_ipaddr_key(&a, k);
+	put_key16(k + ROAM_IPADDR_KEYLEN, port);
+}
+
+struct l2tp_msg *l2tp_tunnel_setup_msg(struct l2tp_tunnel *t, uint16_t type, const char *host_name,
+				       uint32_t bearer_cap)
+{
+	struct l2tp_msg *m = l2tp_ep_msg(t->ep, type, 0);
+	m->avps = L2TP_AVP_BIT(L2TP_AVP_PROTOCOL_VERSION) | L2TP_AVP_BIT(L2TP_AVP_FRAMING_CAP) |
+		  L2TP_AVP_BIT(L2TP_AVP_BEARER_CAP) | L2TP_AVP_BIT(L2TP_AVP_HOST_NAME) |
+		  L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TUNNEL_ID) |
+		  L2TP_AVP_BIT(L2TP_AVP_RECV_WINDOW_SIZE) | L2TP_AVP_BIT(L2TP_AVP_FIRMWARE_REV) |
+		  L2TP_AVP_BIT(L2TP_AVP_VENDOR_NAME);
+	m->proto_ver = 1;
+	m->proto_rev = 0;
+	m->framing_cap = L2TP_FRAMING_SYNC | L2TP_FRAMING_ASYNC;
+	m->bearer_cap = bearer_cap;
+	l2tp_bytes_str(&m->host_name, host_name);
+	l2tp_bytes_str(&m->vendor_name, "roam");
+	m->firmware_rev = 0x0100;
+	m->assigned_tunnel_id = t->id;
+	m->recv_window = t->ep->conf->receive_window;
+	return m;
+}
+
 void l2tp_tunnel_established(struct l2tp_tunnel *t, uint64_t now)
 {
 	t->state = L2TP_TUN_ESTABLISHED;
@@ -338,6 +376,16 @@ void l2tp_tunnel_set_host_name(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 int l2tp_tunnel_new_challenge(struct l2tp_tunnel *t)
 {
 	return auth_random(t->challenge, sizeof(t->challenge));
+}
+
+int l2tp_tunnel_put_challenge(struct l2tp_tunnel *t, struct l2tp_msg *m)
+{
+	int r = l2tp_tunnel_new_challenge(t);
+	if (r < 0)
+		return r;
+	l2tp_bytes_set(&m->challenge, t->challenge, sizeof(t->challenge));
+	m->avps |= L2TP_AVP_BIT(L2TP_AVP_CHALLENGE);
+	return 0;
 }
 
 int l2tp_tunnel_verify_response(struct l2tp_tunnel *t, uint16_t type, const struct l2tp_msg *m,
@@ -826,6 +874,18 @@ int l2tp_ep_init(struct l2tp_endpoint *ep)
 		ep->drop_rl.interval_ms = 1000;
 	}
 	return 0;
+}
+
+int l2tp_ep_init_role(struct l2tp_endpoint *ep, const struct l2tp_endpoint_ops *ops, void *role,
+		      const struct l2tp_tunnel_conf *conf, const uint16_t *ho_vendor,
+		      bool initiator)
+{
+	ep->ops = ops;
+	ep->role = role;
+	ep->conf = conf;
+	ep->ho_vendor = ho_vendor;
+	ep->initiator = initiator;
+	return l2tp_ep_init(ep);
 }
 
 void l2tp_ep_destroy(struct l2tp_endpoint *ep)

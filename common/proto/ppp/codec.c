@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "roam/ppp.h"
+#include "ppp_int.h"
 
 int ppp_cp_decode(const uint8_t *p, size_t len, struct ppp_cp *cp)
 {
@@ -61,14 +61,67 @@ int ppp_opts_check(const uint8_t *p, size_t len)
 	return rc;
 }
 
-static uint32_t get32(const uint8_t *v)
+void ppp_put_opt(struct wbuf *w, uint8_t type, const void *val, size_t len)
 {
-	return (uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3];
+	wbuf_put_u8(w, type);
+	wbuf_put_u8(w, (uint8_t)(len + 2));
+	wbuf_put_bytes(w, val, len);
 }
 
-static uint16_t get16(const uint8_t *v)
+void ppp_put_opt16(struct wbuf *w, uint8_t type, uint16_t v)
 {
-	return (uint16_t)(v[0] << 8 | v[1]);
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	ppp_put_opt(w, type, b, 2);
+}
+
+void ppp_put_opt32(struct wbuf *w, uint8_t type, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+	ppp_put_opt(w, type, b, 4);
+}
+
+int ppp_optreply_init(struct ppp_optreply *q, const uint8_t *opts, size_t len)
+{
+	if (ppp_opts_check(opts, len) < 0)
+		return -EBADMSG;
+	rbuf_init(&q->r, opts, len);
+	wbuf_init_fixed(&q->nak, q->nakbuf, sizeof(q->nakbuf));
+	wbuf_init_fixed(&q->rej, q->rejbuf, sizeof(q->rejbuf));
+	q->nak_mark = 0;
+	return 0;
+}
+
+int ppp_optreply_next(struct ppp_optreply *q, struct ppp_opt *o)
+{
+	q->nak_mark = q->nak.len;
+	return ppp_opt_next(&q->r, o);
+}
+
+int ppp_optreply_verdict(struct ppp_optreply *q, const struct ppp_opt *o, int verdict,
+                         int reject_naks)
+{
+	if (verdict == PPP_CONFNAK && reject_naks)
+		verdict = PPP_CONFREJ;
+	if (verdict == PPP_CONFREJ) {
+		q->nak.len = q->nak_mark;
+		ppp_put_opt(&q->rej, o->type, o->val, o->len);
+	}
+	return verdict;
+}
+
+int ppp_optreply_finish(struct ppp_optreply *q, struct wbuf *reply)
+{
+	if (q->nak.err || q->rej.err)
+		return -EBADMSG;
+	if (q->rej.len) {
+		wbuf_put_bytes(reply, q->rejbuf, q->rej.len);
+		return PPP_CONFREJ;
+	}
+	if (q->nak.len) {
+		wbuf_put_bytes(reply, q->nakbuf, q->nak.len);
+		return PPP_CONFNAK;
+	}
+	return PPP_CONFACK;
 }
 
 int ppp_lcp_opts_decode(const uint8_t *p, size_t len, struct ppp_lcp_opts *o)
@@ -86,17 +139,17 @@ int ppp_lcp_opts_decode(const uint8_t *p, size_t len, struct ppp_lcp_opts *o)
 		case PPP_LCP_MRU:
 			if (opt.len != 2)
 				return -EBADMSG;
-			o->mru = get16(opt.val);
+			o->mru = ppp_get16(opt.val);
 			break;
 		case PPP_LCP_ACCM:
 			if (opt.len != 4)
 				return -EBADMSG;
-			o->accm = get32(opt.val);
+			o->accm = ppp_get32(opt.val);
 			break;
 		case PPP_LCP_AUTH:
 			if (opt.len < 2)
 				return -EBADMSG;
-			o->auth_proto = get16(opt.val);
+			o->auth_proto = ppp_get16(opt.val);
 			if (o->auth_proto == PPP_PROTO_PAP) {
 				if (opt.len != 2)
 					return -EBADMSG;
@@ -111,7 +164,7 @@ int ppp_lcp_opts_decode(const uint8_t *p, size_t len, struct ppp_lcp_opts *o)
 		case PPP_LCP_MAGIC:
 			if (opt.len != 4)
 				return -EBADMSG;
-			o->magic = get32(opt.val);
+			o->magic = ppp_get32(opt.val);
 			break;
 		case PPP_LCP_PFC:
 		case PPP_LCP_ACFC:
@@ -180,7 +233,7 @@ int ppp_ipcp_opts_decode(const uint8_t *p, size_t len, struct ppp_ipcp_opts *o)
 		}
 		if (opt.len != 4 || (o->has & bit))
 			return -EBADMSG;
-		*dst = get32(opt.val);
+		*dst = ppp_get32(opt.val);
 		o->has |= bit;
 	}
 	return rc;

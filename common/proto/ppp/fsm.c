@@ -116,6 +116,27 @@ static void tlf(struct ppp_fsm *f, uint64_t now)
 	f->ops->finished(f, now);
 }
 
+/* Opened and a Configure-Request, -Ack, -Nak, -Reject or a Terminate-Ack arrives: tld,scr/6
+ * (6x); negotiating again, scr sends our configured options. */
+static void renegotiate(struct ppp_fsm *f, uint64_t now)
+{
+	tld(f, now);
+	set_state(f, PPP_ST_REQ_SENT);
+	f->ops->reset(f);
+	scr(f, 0, now);
+}
+
+/* Close (from Req-Sent, Ack-Rcvd, Ack-Sent or Opened; tld first when Opened) or RXJ- (from
+ * Opened): irc,str and the state given (4, or 5 for RXJ-). */
+static void terminate(struct ppp_fsm *f, enum ppp_fsm_state next, uint64_t now)
+{
+	if (f->state == PPP_ST_OPENED)
+		tld(f, now);
+	irc(f, 1);
+	str(f, now);
+	set_state(f, next);
+}
+
 /* ---- administrative and lower layer events ---- */
 
 void ppp_fsm_up(struct ppp_fsm *f, uint64_t now)
@@ -193,15 +214,8 @@ void ppp_fsm_close(struct ppp_fsm *f, uint64_t now)
 	case PPP_ST_REQ_SENT:
 	case PPP_ST_ACK_RCVD:
 	case PPP_ST_ACK_SENT: /* irc,str/4 */
-		irc(f, 1);
-		str(f, now);
-		set_state(f, PPP_ST_CLOSING);
-		break;
-	case PPP_ST_OPENED: /* tld,irc,str/4 */
-		tld(f, now);
-		irc(f, 1);
-		str(f, now);
-		set_state(f, PPP_ST_CLOSING);
+	case PPP_ST_OPENED:   /* tld,irc,str/4 */
+		terminate(f, PPP_ST_CLOSING, now);
 		break;
 	default: /* 0, 2, 4 */
 		break;
@@ -246,6 +260,27 @@ void ppp_fsm_tick(struct ppp_fsm *f, uint64_t now)
 
 /* ---- receive events ---- */
 
+/* The columns RCR, RCA and RCN where a Configure packet is not negotiated: Closed answers with
+ * Terminate-Ack (sta/2), Closing and Stopping ignore it (4, 5), Initial and Starting cannot
+ * receive it (counted).  1 when cp was handled so. */
+static int not_negotiating(struct ppp_fsm *f, const struct ppp_cp *cp)
+{
+	switch (f->state) {
+	case PPP_ST_CLOSED: /* sta/2 */
+		sta(f, cp->id);
+		return 1;
+	case PPP_ST_CLOSING:
+	case PPP_ST_STOPPING: /* 4, 5 */
+		return 1;
+	case PPP_ST_INITIAL:
+	case PPP_ST_STARTING:
+		f->ppp->stats.rx_unexpected++;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static void rcr(struct ppp_fsm *f, const struct ppp_cp *cp, uint64_t now)
 {
 	uint8_t reply[PPP_PKT_MAX];
@@ -253,20 +288,8 @@ static void rcr(struct ppp_fsm *f, const struct ppp_cp *cp, uint64_t now)
 	int code;
 	enum ppp_fsm_state s = f->state;
 
-	switch (s) {
-	case PPP_ST_CLOSED: /* sta/2 */
-		sta(f, cp->id);
+	if (not_negotiating(f, cp))
 		return;
-	case PPP_ST_CLOSING:
-	case PPP_ST_STOPPING: /* 4, 5 */
-		return;
-	case PPP_ST_INITIAL:
-	case PPP_ST_STARTING:
-		f->ppp->stats.rx_unexpected++;
-		return;
-	default:
-		break;
-	}
 	wbuf_init_fixed(&w, reply, sizeof(reply));
 	code = f->ops->recv_req(f, cp->data, cp->len, &w, f->naks_sent >= f->ppp->cfg.max_failure);
 	if (code < 0 || w.err) {
@@ -279,10 +302,7 @@ static void rcr(struct ppp_fsm *f, const struct ppp_cp *cp, uint64_t now)
 		scr(f, 0, now);
 		break;
 	case PPP_ST_OPENED: /* tld,scr,sca/8  tld,scr,scn/6 */
-		tld(f, now);
-		set_state(f, PPP_ST_REQ_SENT); /* negotiating again: scr keeps our options */
-		f->ops->reset(f);
-		scr(f, 0, now);
+		renegotiate(f, now);
 		break;
 	default:
 		break;
@@ -338,26 +358,29 @@ static int reject_is_subset(const struct ppp_fsm *f, const uint8_t *opts, size_t
 	return rc == 0;
 }
 
+/* Hands each option of a well-formed list (cp's data) to fn, in order. */
+static void each_opt(struct ppp_fsm *f, const struct ppp_cp *cp,
+                     void (*fn)(struct ppp_fsm *f, const struct ppp_opt *o))
+{
+	struct rbuf r;
+	struct ppp_opt o;
+
+	rbuf_init(&r, cp->data, cp->len);
+	while (ppp_opt_next(&r, &o) > 0)
+		fn(f, &o);
+}
+
 static void rca_rcn(struct ppp_fsm *f, const struct ppp_cp *cp, uint64_t now)
 {
 	enum ppp_fsm_state s = f->state;
 	int ack = cp->code == PPP_CONFACK;
 
-	switch (s) {
-	case PPP_ST_CLOSED:
-	case PPP_ST_STOPPED: /* sta/2, sta/3 */
+	if (s == PPP_ST_STOPPED) { /* sta/3 */
 		sta(f, cp->id);
 		return;
-	case PPP_ST_CLOSING:
-	case PPP_ST_STOPPING: /* 4, 5 */
-		return;
-	case PPP_ST_INITIAL:
-	case PPP_ST_STARTING:
-		f->ppp->stats.rx_unexpected++;
-		return;
-	default:
-		break;
 	}
+	if (not_negotiating(f, cp))
+		return;
 	if (!reply_matches(f, cp))
 		return;
 	if (ack) {
@@ -365,19 +388,12 @@ static void rca_rcn(struct ppp_fsm *f, const struct ppp_cp *cp, uint64_t now)
 			f->ppp->stats.rx_malformed++; /* an Ack must repeat the request exactly */
 			return;
 		}
-	} else if (cp->code == PPP_CONFNAK) {
-		if (ppp_opts_check(cp->data, cp->len) < 0 ||
-		    f->ops->recv_nak(f, cp->data, cp->len) < 0) {
-			f->ppp->stats.rx_malformed++;
-			return;
-		}
+	} else if (ppp_opts_check(cp->data, cp->len) < 0 ||
+		   (cp->code == PPP_CONFREJ && !reject_is_subset(f, cp->data, cp->len))) {
+		f->ppp->stats.rx_malformed++;
+		return;
 	} else {
-		if (ppp_opts_check(cp->data, cp->len) < 0 ||
-		    !reject_is_subset(f, cp->data, cp->len) ||
-		    f->ops->recv_rej(f, cp->data, cp->len) < 0) {
-			f->ppp->stats.rx_malformed++;
-			return;
-		}
+		each_opt(f, cp, cp->code == PPP_CONFNAK ? f->ops->recv_nak : f->ops->recv_rej);
 	}
 	f->req_valid = 0;
 	switch (s) {
@@ -403,10 +419,7 @@ static void rca_rcn(struct ppp_fsm *f, const struct ppp_cp *cp, uint64_t now)
 		}
 		break;
 	case PPP_ST_OPENED: /* tld,scr/6x */
-		tld(f, now);
-		set_state(f, PPP_ST_REQ_SENT);
-		f->ops->reset(f);
-		scr(f, 0, now);
+		renegotiate(f, now);
 		break;
 	default:
 		break;
@@ -456,10 +469,7 @@ static void rta(struct ppp_fsm *f, uint64_t now)
 		set_state(f, PPP_ST_REQ_SENT);
 		break;
 	case PPP_ST_OPENED: /* tld,scr/6 */
-		tld(f, now);
-		set_state(f, PPP_ST_REQ_SENT);
-		f->ops->reset(f);
-		scr(f, 0, now);
+		renegotiate(f, now);
 		break;
 	default: /* 2, 3, 6, 8: no change */
 		break;
@@ -489,10 +499,7 @@ void ppp_fsm_rxj(struct ppp_fsm *f, int catastrophic, uint64_t now)
 		tlf(f, now);
 		break;
 	case PPP_ST_OPENED: /* tld,irc,str/5 */
-		tld(f, now);
-		irc(f, 1);
-		str(f, now);
-		set_state(f, PPP_ST_STOPPING);
+		terminate(f, PPP_ST_STOPPING, now);
 		break;
 	default:
 		break;

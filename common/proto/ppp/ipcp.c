@@ -8,24 +8,6 @@
 
 #include "ppp_int.h"
 
-static uint32_t get32(const uint8_t *v)
-{
-	return (uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3];
-}
-
-static void put_opt(struct wbuf *w, uint8_t type, const void *val, size_t len)
-{
-	wbuf_put_u8(w, type);
-	wbuf_put_u8(w, (uint8_t)(len + 2));
-	wbuf_put_bytes(w, val, len);
-}
-
-static void put_addr(struct wbuf *w, uint8_t type, uint32_t a)
-{
-	uint8_t b[4] = { (uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a };
-	put_opt(w, type, b, 4);
-}
-
 static void ipcp_reset(struct ppp_fsm *f)
 {
 	struct ppp *p = f->ppp;
@@ -72,25 +54,19 @@ static int ipcp_recv_req(struct ppp_fsm *f, const uint8_t *opts, size_t len, str
 {
 	struct ppp *p = f->ppp;
 	int auth = p->cfg.role == PPP_ROLE_AUTHENTICATOR;
-	uint8_t nakbuf[PPP_PKT_MAX], rejbuf[PPP_PKT_MAX];
-	struct wbuf nak, rej;
-	struct rbuf r;
+	struct ppp_optreply q;
 	struct ppp_opt o;
 	int rc, seen_addr = 0;
 	uint32_t seen = 0;
 
-	if (ppp_opts_check(opts, len) < 0)
+	if (ppp_optreply_init(&q, opts, len) < 0)
 		return -EBADMSG;
-	wbuf_init_fixed(&nak, nakbuf, sizeof(nakbuf));
-	wbuf_init_fixed(&rej, rejbuf, sizeof(rejbuf));
 	if (!auth)
 		p->st.addr_peer = 0;
 
-	rbuf_init(&r, opts, len);
-	while ((rc = ppp_opt_next(&r, &o)) > 0) {
+	while ((rc = ppp_optreply_next(&q, &o)) > 0) {
 		int verdict = PPP_CONFACK;
-		uint32_t v = o.len == 4 ? get32(o.val) : 0, want = 0, bit = 0;
-		size_t nak_mark = nak.len;
+		uint32_t v = o.len == 4 ? ppp_get32(o.val) : 0, want = 0, bit = 0;
 
 		switch (o.type) {
 		case PPP_IPCP_ADDR: bit = 1; break;
@@ -120,95 +96,63 @@ static int ipcp_recv_req(struct ppp_fsm *f, const uint8_t *opts, size_t len, str
 				verdict = PPP_CONFNAK;
 		}
 		seen |= bit;
-		if (verdict == PPP_CONFNAK) {
-			if (reject_naks)
-				verdict = PPP_CONFREJ;
-			else
-				put_addr(&nak, o.type, want);
-		}
-		if (verdict == PPP_CONFREJ) {
-			nak.len = nak_mark;
-			put_opt(&rej, o.type, o.val, o.len);
-		}
+		if (ppp_optreply_verdict(&q, &o, verdict, reject_naks) == PPP_CONFNAK)
+			ppp_put_opt32(&q.nak, o.type, want);
 	}
 	if (rc < 0)
 		return -EBADMSG;
 	/* RFC 1332 3.3: an authenticator may Nak an absent IP-Address to give the peer one */
-	if (auth && !seen_addr && !reject_naks && !rej.len) {
+	if (auth && !seen_addr && !reject_naks && !q.rej.len) {
 		uint32_t want;
 		if (offer_addr(p, 0, &want) == 0)
-			put_addr(&nak, PPP_IPCP_ADDR, want);
+			ppp_put_opt32(&q.nak, PPP_IPCP_ADDR, want);
 	}
-	if (nak.err || rej.err)
-		return -EBADMSG;
-	if (rej.len) {
-		wbuf_put_bytes(reply, rejbuf, rej.len);
-		return PPP_CONFREJ;
-	}
-	if (nak.len) {
-		wbuf_put_bytes(reply, nakbuf, nak.len);
-		return PPP_CONFNAK;
-	}
-	return PPP_CONFACK;
+	return ppp_optreply_finish(&q, reply);
 }
 
-static int ipcp_recv_nak(struct ppp_fsm *f, const uint8_t *opts, size_t len)
+static void ipcp_recv_nak(struct ppp_fsm *f, const struct ppp_opt *o)
 {
 	struct ppp *p = f->ppp;
 	struct ppp_ipcp_opts *w = &p->ipcp_want;
-	struct rbuf r;
-	struct ppp_opt o;
-	int rc;
+	uint32_t v;
 
-	rbuf_init(&r, opts, len);
-	while ((rc = ppp_opt_next(&r, &o)) > 0) {
-		uint32_t v;
-		if (o.len != 4)
-			continue;
-		v = get32(o.val);
-		switch (o.type) {
-		case PPP_IPCP_ADDR:
-			if (v) {
-				w->has |= PPP_IPCP_BIT_ADDR;
-				w->addr = v;
-			}
-			break;
-		case PPP_IPCP_DNS1:
-			if (p->cfg.role == PPP_ROLE_PEER && (w->has & PPP_IPCP_BIT_DNS1))
-				w->dns1 = v;
-			break;
-		case PPP_IPCP_DNS2:
-			if (p->cfg.role == PPP_ROLE_PEER && (w->has & PPP_IPCP_BIT_DNS2))
-				w->dns2 = v;
-			break;
-		default:
-			break;
+	if (o->len != 4)
+		return;
+	v = ppp_get32(o->val);
+	switch (o->type) {
+	case PPP_IPCP_ADDR:
+		if (v) {
+			w->has |= PPP_IPCP_BIT_ADDR;
+			w->addr = v;
 		}
+		break;
+	case PPP_IPCP_DNS1:
+		if (p->cfg.role == PPP_ROLE_PEER && (w->has & PPP_IPCP_BIT_DNS1))
+			w->dns1 = v;
+		break;
+	case PPP_IPCP_DNS2:
+		if (p->cfg.role == PPP_ROLE_PEER && (w->has & PPP_IPCP_BIT_DNS2))
+			w->dns2 = v;
+		break;
+	default:
+		break;
 	}
-	return rc;
 }
 
-static int ipcp_recv_rej(struct ppp_fsm *f, const uint8_t *opts, size_t len)
+static void ipcp_recv_rej(struct ppp_fsm *f, const struct ppp_opt *o)
 {
 	struct ppp *p = f->ppp;
-	struct rbuf r;
-	struct ppp_opt o;
-	int rc;
 
-	rbuf_init(&r, opts, len);
-	while ((rc = ppp_opt_next(&r, &o)) > 0) {
-		switch (o.type) {
-		case PPP_IPCP_ADDR:
-			p->ipcp_want.has &= ~PPP_IPCP_BIT_ADDR;
-			if (p->cfg.role == PPP_ROLE_PEER && !p->ipcp_want.addr)
-				ppp_defer_close(p, PPP_DOWN_IPCP_FAILED); /* no way to get an address */
-			break;
-		case PPP_IPCP_DNS1: p->ipcp_want.has &= ~PPP_IPCP_BIT_DNS1; break;
-		case PPP_IPCP_DNS2: p->ipcp_want.has &= ~PPP_IPCP_BIT_DNS2; break;
-		default: break;
-		}
+	switch (o->type) {
+	case PPP_IPCP_ADDR:
+		p->ipcp_want.has &= ~PPP_IPCP_BIT_ADDR;
+		if (p->cfg.role == PPP_ROLE_PEER && !p->ipcp_want.addr)
+			ppp_defer_close(p, PPP_DOWN_IPCP_FAILED); /* no way to get an address */
+		break;
+	case PPP_IPCP_DNS1: p->ipcp_want.has &= ~PPP_IPCP_BIT_DNS1; break;
+	case PPP_IPCP_DNS2: p->ipcp_want.has &= ~PPP_IPCP_BIT_DNS2; break;
+	default: break;
 	}
-	return rc;
 }
 
 static void ipcp_up(struct ppp_fsm *f, uint64_t now)

@@ -5,16 +5,6 @@
 
 #include "ppp_int.h"
 
-static uint32_t get32(const uint8_t *v)
-{
-	return (uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3];
-}
-
-static uint16_t get16(const uint8_t *v)
-{
-	return (uint16_t)(v[0] << 8 | v[1]);
-}
-
 /* The authentication protocol an authenticator asks for first: CHAP preferred (RFC 1994 1). */
 static uint16_t next_auth(const struct ppp *p)
 {
@@ -69,33 +59,14 @@ static void lcp_build_req(struct ppp_fsm *f, struct wbuf *w)
 	ppp_lcp_opts_encode(w, &f->ppp->lcp_want);
 }
 
-static void put_opt(struct wbuf *w, uint8_t type, const void *val, size_t len)
-{
-	wbuf_put_u8(w, type);
-	wbuf_put_u8(w, (uint8_t)(len + 2));
-	wbuf_put_bytes(w, val, len);
-}
-
-static void put_opt16(struct wbuf *w, uint8_t type, uint16_t v)
-{
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-	put_opt(w, type, b, 2);
-}
-
-static void put_opt32(struct wbuf *w, uint8_t type, uint32_t v)
-{
-	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
-	put_opt(w, type, b, 4);
-}
-
 /* The auth option a peer suggests in a Nak: CHAP-MD5 when it may, else PAP. */
 static void put_auth_suggestion(struct wbuf *w, unsigned allowed)
 {
 	if (allowed & PPP_AUTH_CHAP) {
 		uint8_t b[3] = { PPP_PROTO_CHAP >> 8, PPP_PROTO_CHAP & 0xff, PPP_CHAP_MD5 };
-		put_opt(w, PPP_LCP_AUTH, b, 3);
+		ppp_put_opt(w, PPP_LCP_AUTH, b, 3);
 	} else {
-		put_opt16(w, PPP_LCP_AUTH, PPP_PROTO_PAP);
+		ppp_put_opt16(w, PPP_LCP_AUTH, PPP_PROTO_PAP);
 	}
 }
 
@@ -106,17 +77,14 @@ static int lcp_recv_req(struct ppp_fsm *f, const uint8_t *opts, size_t len, stru
 {
 	struct ppp *p = f->ppp;
 	struct ppp_state *st = &p->st;
-	uint8_t nakbuf[PPP_PKT_MAX], rejbuf[PPP_PKT_MAX];
-	struct wbuf nak, rej;
-	struct rbuf r;
+	struct ppp_optreply q;
+	struct wbuf *nak = &q.nak;
 	struct ppp_opt o;
 	uint32_t seen = 0;
 	int rc, looped = 0;
 
-	if (ppp_opts_check(opts, len) < 0)
+	if (ppp_optreply_init(&q, opts, len) < 0)
 		return -EBADMSG;
-	wbuf_init_fixed(&nak, nakbuf, sizeof(nakbuf));
-	wbuf_init_fixed(&rej, rejbuf, sizeof(rejbuf));
 	/* what the peer's request determines; absent options take their defaults */
 	st->mru_send = PPP_MRU_DEFAULT;
 	st->accm_send = PPP_HDLC_ACCM_DEFAULT;
@@ -125,10 +93,8 @@ static int lcp_recv_req(struct ppp_fsm *f, const uint8_t *opts, size_t len, stru
 	if (p->cfg.role == PPP_ROLE_PEER)
 		st->auth_proto = 0;
 
-	rbuf_init(&r, opts, len);
-	while ((rc = ppp_opt_next(&r, &o)) > 0) {
+	while ((rc = ppp_optreply_next(&q, &o)) > 0) {
 		int verdict = PPP_CONFACK; /* or NAK (suggestion written to nak) or REJ */
-		size_t nak_mark = nak.len;
 		int dup = o.type < 32 && (seen & PPP_OPT_BIT(o.type));
 
 		if (o.type < 32)
@@ -137,11 +103,11 @@ static int lcp_recv_req(struct ppp_fsm *f, const uint8_t *opts, size_t len, stru
 		case PPP_LCP_MRU:
 			if (o.len != 2) {
 				verdict = PPP_CONFREJ;
-			} else if (get16(o.val) < PPP_MRU_MIN) {
+			} else if (ppp_get16(o.val) < PPP_MRU_MIN) {
 				verdict = PPP_CONFNAK;
-				put_opt16(&nak, PPP_LCP_MRU, PPP_MRU_MIN);
+				ppp_put_opt16(nak, PPP_LCP_MRU, PPP_MRU_MIN);
 			} else {
-				uint16_t m = get16(o.val);
+				uint16_t m = ppp_get16(o.val);
 				st->mru_send = m > PPP_MRU_MAX ? PPP_MRU_MAX : m;
 			}
 			break;
@@ -149,11 +115,11 @@ static int lcp_recv_req(struct ppp_fsm *f, const uint8_t *opts, size_t len, stru
 			if (o.len != 4)
 				verdict = PPP_CONFREJ;
 			else
-				st->accm_send = get32(o.val);
+				st->accm_send = ppp_get32(o.val);
 			break;
 		case PPP_LCP_AUTH: {
 			unsigned allowed = p->cfg.auth;
-			uint16_t proto = o.len >= 2 ? get16(o.val) : 0;
+			uint16_t proto = o.len >= 2 ? ppp_get16(o.val) : 0;
 			if (p->cfg.role == PPP_ROLE_AUTHENTICATOR || !allowed || o.len < 2) {
 				verdict = PPP_CONFREJ; /* we do not authenticate ourselves to a peer */
 			} else if (proto == PPP_PROTO_PAP && o.len == 2 && (allowed & PPP_AUTH_PAP)) {
@@ -163,7 +129,7 @@ static int lcp_recv_req(struct ppp_fsm *f, const uint8_t *opts, size_t len, stru
 				st->auth_proto = PPP_PROTO_CHAP;
 			} else {
 				verdict = PPP_CONFNAK;
-				put_auth_suggestion(&nak, allowed);
+				put_auth_suggestion(nak, allowed);
 			}
 			break;
 		}
@@ -171,7 +137,7 @@ static int lcp_recv_req(struct ppp_fsm *f, const uint8_t *opts, size_t len, stru
 			if (o.len != 4) {
 				verdict = PPP_CONFREJ;
 			} else {
-				uint32_t m = get32(o.val);
+				uint32_t m = ppp_get32(o.val);
 				int ours = (p->lcp_want.has & PPP_OPT_BIT(PPP_LCP_MAGIC)) &&
 				           m == p->lcp_want.magic;
 				if (ours) { /* RFC 1661 6.4: possibly looped back */
@@ -183,7 +149,7 @@ static int lcp_recv_req(struct ppp_fsm *f, const uint8_t *opts, size_t len, stru
 				}
 				if (m == 0 || ours) {
 					verdict = PPP_CONFNAK;
-					put_opt32(&nak, PPP_LCP_MAGIC, ppp_new_magic(p, m));
+					ppp_put_opt32(nak, PPP_LCP_MAGIC, ppp_new_magic(p, m));
 				} else {
 					st->magic_peer = m;
 				}
@@ -205,104 +171,77 @@ static int lcp_recv_req(struct ppp_fsm *f, const uint8_t *opts, size_t len, stru
 			verdict = PPP_CONFREJ;
 			break;
 		}
-		if (verdict == PPP_CONFNAK && reject_naks) {
-			nak.len = nak_mark; /* Max-Failure: reject instead (RFC 1661 4.6) */
-			verdict = PPP_CONFREJ;
-		}
-		if (verdict == PPP_CONFREJ)
-			put_opt(&rej, o.type, o.val, o.len);
+		ppp_optreply_verdict(&q, &o, verdict, reject_naks);
 	}
-	if (rc < 0 || nak.err || rej.err)
+	if (rc < 0 || q.nak.err || q.rej.err)
 		return -EBADMSG;
 	if (looped && !reject_naks) {
 		/* our own request came back: answer only the magic number, so that the loop is
 		 * what gets detected, not a side effect of our other options */
-		put_opt32(reply, PPP_LCP_MAGIC, ppp_new_magic(p, p->lcp_want.magic));
+		ppp_put_opt32(reply, PPP_LCP_MAGIC, ppp_new_magic(p, p->lcp_want.magic));
 		return PPP_CONFNAK;
 	}
-	if (rej.len) {
-		wbuf_put_bytes(reply, rejbuf, rej.len);
-		return PPP_CONFREJ;
-	}
-	if (nak.len) {
-		wbuf_put_bytes(reply, nakbuf, nak.len);
-		return PPP_CONFNAK;
-	}
-	return PPP_CONFACK;
+	return ppp_optreply_finish(&q, reply);
 }
 
 /* The peer Nak'ed some of our options: adopt acceptable suggestions (RFC 1661 5.3). */
-static int lcp_recv_nak(struct ppp_fsm *f, const uint8_t *opts, size_t len)
+static void lcp_recv_nak(struct ppp_fsm *f, const struct ppp_opt *o)
 {
 	struct ppp *p = f->ppp;
 	struct ppp_lcp_opts *w = &p->lcp_want;
-	struct rbuf r;
-	struct ppp_opt o;
-	int rc;
 
-	rbuf_init(&r, opts, len);
-	while ((rc = ppp_opt_next(&r, &o)) > 0) {
-		switch (o.type) {
-		case PPP_LCP_MRU:
-			if (o.len == 2 && get16(o.val) >= PPP_MRU_MIN && get16(o.val) <= PPP_MRU_MAX) {
-				w->has |= PPP_OPT_BIT(PPP_LCP_MRU);
-				w->mru = get16(o.val);
-			}
-			break;
-		case PPP_LCP_ACCM:
-			if (o.len == 4) { /* RFC 1662 7.1: the union of both maps */
-				w->has |= PPP_OPT_BIT(PPP_LCP_ACCM);
-				w->accm = p->cfg.accm | get32(o.val);
-			}
-			break;
-		case PPP_LCP_AUTH:
-			if (p->cfg.role != PPP_ROLE_AUTHENTICATOR ||
-			    !(w->has & PPP_OPT_BIT(PPP_LCP_AUTH)))
-				break;
-			p->auth_tried |= auth_bit(w->auth_proto);
-			if (o.len >= 2) {
-				uint16_t sug = get16(o.val);
-				unsigned bit = auth_bit(sug);
-				int ok = bit && (p->cfg.auth & bit) && !(p->auth_tried & bit) &&
-				         (sug == PPP_PROTO_PAP ? o.len == 2
-				                               : o.len == 3 && o.val[2] == PPP_CHAP_MD5);
-				if (ok) {
-					set_auth_want(p, sug);
-					break;
-				}
-			}
-			if (next_auth(p))
-				set_auth_want(p, next_auth(p));
-			else /* the peer accepts none of the protocols we demand */
-				ppp_defer_close(p, PPP_DOWN_NEGOTIATION);
-			break;
-		case PPP_LCP_MAGIC:
-			if (o.len == 4 && (w->has & PPP_OPT_BIT(PPP_LCP_MAGIC)))
-				w->magic = ppp_new_magic(p, get32(o.val));
-			break;
-		default: /* suggestions for options we do not want: ignored */
-			break;
+	switch (o->type) {
+	case PPP_LCP_MRU:
+		if (o->len == 2 && ppp_get16(o->val) >= PPP_MRU_MIN &&
+		    ppp_get16(o->val) <= PPP_MRU_MAX) {
+			w->has |= PPP_OPT_BIT(PPP_LCP_MRU);
+			w->mru = ppp_get16(o->val);
 		}
+		break;
+	case PPP_LCP_ACCM:
+		if (o->len == 4) { /* RFC 1662 7.1: the union of both maps */
+			w->has |= PPP_OPT_BIT(PPP_LCP_ACCM);
+			w->accm = p->cfg.accm | ppp_get32(o->val);
+		}
+		break;
+	case PPP_LCP_AUTH:
+		if (p->cfg.role != PPP_ROLE_AUTHENTICATOR || !(w->has & PPP_OPT_BIT(PPP_LCP_AUTH)))
+			break;
+		p->auth_tried |= auth_bit(w->auth_proto);
+		if (o->len >= 2) {
+			uint16_t sug = ppp_get16(o->val);
+			unsigned bit = auth_bit(sug);
+			int ok = bit && (p->cfg.auth & bit) && !(p->auth_tried & bit) &&
+			         (sug == PPP_PROTO_PAP ? o->len == 2
+			                               : o->len == 3 && o->val[2] == PPP_CHAP_MD5);
+			if (ok) {
+				set_auth_want(p, sug);
+				break;
+			}
+		}
+		if (next_auth(p))
+			set_auth_want(p, next_auth(p));
+		else /* the peer accepts none of the protocols we demand */
+			ppp_defer_close(p, PPP_DOWN_NEGOTIATION);
+		break;
+	case PPP_LCP_MAGIC:
+		if (o->len == 4 && (w->has & PPP_OPT_BIT(PPP_LCP_MAGIC)))
+			w->magic = ppp_new_magic(p, ppp_get32(o->val));
+		break;
+	default: /* suggestions for options we do not want: ignored */
+		break;
 	}
-	return rc;
 }
 
-static int lcp_recv_rej(struct ppp_fsm *f, const uint8_t *opts, size_t len)
+static void lcp_recv_rej(struct ppp_fsm *f, const struct ppp_opt *o)
 {
 	struct ppp *p = f->ppp;
-	struct rbuf r;
-	struct ppp_opt o;
-	int rc;
 
-	rbuf_init(&r, opts, len);
-	while ((rc = ppp_opt_next(&r, &o)) > 0) {
-		if (o.type >= 32)
-			continue;
-		p->lcp_want.has &= ~PPP_OPT_BIT(o.type);
-		if (o.type == PPP_LCP_AUTH) /* authentication is not optional for us */
-			ppp_defer_close(p, PPP_DOWN_NEGOTIATION);
-	}
-	return rc;
+	if (o->type >= 32)
+		return;
+	p->lcp_want.has &= ~PPP_OPT_BIT(o->type);
+	if (o->type == PPP_LCP_AUTH) /* authentication is not optional for us */
+		ppp_defer_close(p, PPP_DOWN_NEGOTIATION);
 }
 
 static void lcp_up(struct ppp_fsm *f, uint64_t now)
@@ -375,7 +314,7 @@ static int lcp_extcode(struct ppp_fsm *f, const struct ppp_cp *cp, uint64_t now)
 			p->stats.rx_malformed++;
 			return -EBADMSG;
 		}
-		proto = get16(cp->data);
+		proto = ppp_get16(cp->data);
 		switch (proto) {
 		case PPP_PROTO_LCP:
 			if (p->reason == PPP_DOWN_NONE)
@@ -407,7 +346,7 @@ static int lcp_extcode(struct ppp_fsm *f, const struct ppp_cp *cp, uint64_t now)
 			p->stats.rx_malformed++;
 			return -EBADMSG;
 		}
-		m = get32(cp->data);
+		m = ppp_get32(cp->data);
 		if (p->st.magic_local && m == p->st.magic_local) {
 			p->stats.loops_detected++; /* our own request came back */
 			return 0;
@@ -428,7 +367,7 @@ static int lcp_extcode(struct ppp_fsm *f, const struct ppp_cp *cp, uint64_t now)
 			p->stats.rx_malformed++;
 			return -EBADMSG;
 		}
-		if (p->st.magic_local && get32(cp->data) == p->st.magic_local) {
+		if (p->st.magic_local && ppp_get32(cp->data) == p->st.magic_local) {
 			p->stats.loops_detected++; /* our own reply: proves nothing about the peer */
 			return 0;
 		}
