@@ -156,6 +156,59 @@ static inline PEER_UNUSED void peer_icrq(uint16_t lsid, const char *min)
 	l2tp_bytes_str(&m.calling_number, min);
 }
 
+/* The SCCRP in r must answer the peer's challenge ours (16 bytes) under the shared secret
+ * (what: the failure message) and carry a challenge of its own; the SCCCN answering it is fed. */
+static inline PEER_UNUSED void peer_scccn_auth(const uint8_t *ours, const char *what)
+{
+	uint8_t resp[16];
+	cr_assert_eq(l2tp_challenge_verify(L2TP_MSG_SCCRP, (const uint8_t *)secret, strlen(secret),
+					   ours, 16, r.challenge_response), 0, "%s", what);
+	cr_assert(r.avps & L2TP_AVP_BIT(L2TP_AVP_CHALLENGE));
+	cr_assert_eq(l2tp_challenge_response(L2TP_MSG_SCCCN, (const uint8_t *)secret,
+					     strlen(secret), r.challenge.p, r.challenge.len, resp),
+		     0);
+	msg_init(L2TP_MSG_SCCCN, 0);
+	m.avps = L2TP_AVP_BIT(L2TP_AVP_CHALLENGE_RESPONSE);
+	memcpy(m.challenge_response, resp, 16);
+	feed();
+}
+
+/* The ICCN completing the endpoint's session sid (Tx Connect Speed 9600, framing 2), in m (not
+ * fed yet). */
+static inline PEER_UNUSED void peer_iccn(uint16_t sid)
+{
+	msg_init(L2TP_MSG_ICCN, sid);
+	m.avps = L2TP_AVP_BIT(L2TP_AVP_TX_CONNECT_SPEED) | L2TP_AVP_BIT(L2TP_AVP_FRAMING_TYPE);
+	m.tx_connect_speed = 9600;
+	m.framing_type = 2;
+}
+
+/* Feeds the ICRQ in m for the peer's session psid, which the endpoint must answer with an ICRP
+ * for psid, then the ICCN; returns the endpoint's session id. */
+static inline PEER_UNUSED uint16_t peer_call(uint16_t psid)
+{
+	feed();
+	cr_assert_eq(last(), L2TP_MSG_ICRP);
+	cr_assert_eq(r.session_id, psid);
+	uint16_t sid = r.assigned_session_id;
+	peer_iccn(sid);
+	feed();
+	return sid;
+}
+
+/* An ICRQ for the peer's session lsid that carries an unknown vendor AVP (vendor 9, type 7)
+ * with the M bit mandatory, fed (RFC 2661 4.1: an unknown mandatory AVP in a session message
+ * ends the session with a CDN; one with M clear is ignored). */
+static inline PEER_UNUSED void peer_icrq_unknown_avp(uint16_t lsid, bool mandatory)
+{
+	msg_init(L2TP_MSG_ICRQ, 0);
+	m.avps = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID) | L2TP_AVP_BIT(L2TP_AVP_CALL_SERIAL);
+	m.assigned_session_id = lsid;
+	m.n_unknown = 1;
+	m.unknown[0] = (struct l2tp_avp_raw){ .vendor = 9, .type = 7, .mandatory = mandatory };
+	feed();
+}
+
 /* Acknowledges (with the next message fed) everything sent so far. */
 static inline void peer_ack_all(void)
 {

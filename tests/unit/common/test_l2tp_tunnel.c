@@ -179,18 +179,8 @@ static void send_sccrq(void)
 /* SCCRQ / SCCRP / SCCCN with authentication both ways: the tunnel is established. */
 static struct l2tp_tunnel *bring_up(void)
 {
-	uint8_t resp[16];
 	send_sccrq();
-	cr_assert_eq(l2tp_challenge_verify(L2TP_MSG_SCCRP, (const uint8_t *)secret, strlen(secret),
-					   peer_challenge, 16, r.challenge_response), 0,
-		     "the response helper answers our challenge");
-	cr_assert_eq(l2tp_challenge_response(L2TP_MSG_SCCCN, (const uint8_t *)secret,
-					     strlen(secret), r.challenge.p, r.challenge.len, resp),
-		     0);
-	msg_init(L2TP_MSG_SCCCN, 0);
-	m.avps = L2TP_AVP_BIT(L2TP_AVP_CHALLENGE_RESPONSE);
-	memcpy(m.challenge_response, resp, 16);
-	feed();
+	peer_scccn_auth(peer_challenge, "the response helper answers our challenge");
 	struct l2tp_tunnel *t = l2tp_tunnel_find(&ep, tid);
 	cr_assert_not_null(t);
 	cr_assert_eq(t->state, L2TP_TUN_ESTABLISHED);
@@ -206,15 +196,7 @@ static uint16_t call(uint16_t psid)
 	msg_init(L2TP_MSG_ICRQ, 0);
 	m.avps = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID) | L2TP_AVP_BIT(L2TP_AVP_CALL_SERIAL);
 	m.assigned_session_id = psid;
-	feed();
-	cr_assert_eq(last(), L2TP_MSG_ICRP);
-	cr_assert_eq(r.session_id, psid);
-	uint16_t sid = r.assigned_session_id;
-	msg_init(L2TP_MSG_ICCN, sid);
-	m.avps = L2TP_AVP_BIT(L2TP_AVP_TX_CONNECT_SPEED) | L2TP_AVP_BIT(L2TP_AVP_FRAMING_TYPE);
-	m.tx_connect_speed = 9600;
-	m.framing_type = 2;
-	feed();
+	uint16_t sid = peer_call(psid);
 	struct l2tp_session *s = l2tp_session_find(&ep, tid, sid);
 	cr_assert_not_null(s);
 	cr_assert_eq(s->state, 2);
@@ -311,12 +293,7 @@ Test(l2tp_tunnel, unknown_mandatory_avp_in_session_message_gives_cdn)
 Test(l2tp_tunnel, unknown_avp_m_clear_ignored)
 {
 	bring_up();
-	msg_init(L2TP_MSG_ICRQ, 0);
-	m.avps = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID) | L2TP_AVP_BIT(L2TP_AVP_CALL_SERIAL);
-	m.assigned_session_id = 9;
-	m.n_unknown = 1;
-	m.unknown[0] = (struct l2tp_avp_raw){ .vendor = 9, .type = 7, .mandatory = 0 };
-	feed();
+	peer_icrq_unknown_avp(9, false);
 	cr_assert_eq(last(), L2TP_MSG_ICRP);
 	cr_assert_eq(table_count(&ep.sessions), 1);
 	cr_assert_eq(ep.stats.unknown_mandatory_avp, 0);

@@ -41,6 +41,7 @@ struct net {
 	int drop_lcp_req[2], drop_auth[2]; /* drop the next n of these from side i */
 	uint64_t now;
 	const char *secret; /* what the authenticator has for "alice" */
+	struct ppp_cfg ca, cp; /* the authenticator's and the peer's configuration */
 };
 
 static struct net *cur;
@@ -153,9 +154,17 @@ static void cfg_p(struct ppp_cfg *c, const char *pw)
 	c->accm = 0; /* the mobile's async link: ask for no escaping */
 }
 
-static void net_init(struct net *n, const struct ppp_cfg *ca, const struct ppp_cfg *cp)
+/* A fresh link: the authenticator offers auth, the peer "alice" has the password pw; the test
+ * may change n->ca and n->cp before net_init(). */
+static void net_cfg(struct net *n, unsigned auth, const char *pw)
 {
 	memset(n, 0, sizeof(*n));
+	cfg_a(&n->ca, auth);
+	cfg_p(&n->cp, pw);
+}
+
+static void net_init(struct net *n)
+{
 	n->q = calloc(QMAX, sizeof(*n->q));
 	cr_assert(n->q);
 	n->secret = "s3cret";
@@ -163,8 +172,8 @@ static void net_init(struct net *n, const struct ppp_cfg *ca, const struct ppp_c
 	cur = n;
 	n->e[A].seed = 1;
 	n->e[P].seed = 2;
-	cr_assert_eq(ppp_init(&n->e[A].p, ca, &ops, &n->e[A]), 0);
-	cr_assert_eq(ppp_init(&n->e[P].p, cp, &ops, &n->e[P]), 0);
+	cr_assert_eq(ppp_init(&n->e[A].p, &n->ca, &ops, &n->e[A]), 0);
+	cr_assert_eq(ppp_init(&n->e[P].p, &n->cp, &ops, &n->e[P]), 0);
 	ppp_hdlc_dec_init(&n->e[A].dec, 0);
 	ppp_hdlc_dec_init(&n->e[P].dec, 0);
 }
@@ -216,6 +225,13 @@ static void start(struct net *n)
 	ppp_start(&n->e[P].p, n->now);
 }
 
+/* Both ends start; the link runs for ms. */
+static void start_run(struct net *n, uint64_t ms)
+{
+	start(n);
+	run(n, n->now + ms);
+}
+
 static void check_up(struct net *n, uint16_t auth_proto)
 {
 	struct end *a = &n->e[A], *p = &n->e[P];
@@ -263,13 +279,10 @@ static void exchange_ip(struct net *n)
 Test(ppp_link, pap_success)
 {
 	struct net n;
-	struct ppp_cfg ca, cp;
 
-	cfg_a(&ca, PPP_AUTH_PAP);
-	cfg_p(&cp, "s3cret");
-	net_init(&n, &ca, &cp);
-	start(&n);
-	run(&n, n.now + 1000);
+	net_cfg(&n, PPP_AUTH_PAP, "s3cret");
+	net_init(&n);
+	start_run(&n, 1000);
 	check_up(&n, PPP_PROTO_PAP);
 	exchange_ip(&n);
 	/* keepalive for a while: still up, echoes answered, nothing renegotiated */
@@ -294,13 +307,10 @@ Test(ppp_link, pap_success)
 Test(ppp_link, chap_success)
 {
 	struct net n;
-	struct ppp_cfg ca, cp;
 
-	cfg_a(&ca, PPP_AUTH_PAP | PPP_AUTH_CHAP); /* CHAP preferred */
-	cfg_p(&cp, "s3cret");
-	net_init(&n, &ca, &cp);
-	start(&n);
-	run(&n, n.now + 1000);
+	net_cfg(&n, PPP_AUTH_PAP | PPP_AUTH_CHAP, "s3cret"); /* CHAP preferred */
+	net_init(&n);
+	start_run(&n, 1000);
 	check_up(&n, PPP_PROTO_CHAP);
 	exchange_ip(&n);
 	free(n.q);
@@ -309,14 +319,11 @@ Test(ppp_link, chap_success)
 Test(ppp_link, auth_nak_falls_back_to_pap)
 {
 	struct net n;
-	struct ppp_cfg ca, cp;
 
-	cfg_a(&ca, PPP_AUTH_PAP | PPP_AUTH_CHAP);
-	cfg_p(&cp, "s3cret");
-	cp.auth = PPP_AUTH_PAP; /* the mobile does only PAP: Naks CHAP, suggests PAP */
-	net_init(&n, &ca, &cp);
-	start(&n);
-	run(&n, n.now + 1000);
+	net_cfg(&n, PPP_AUTH_PAP | PPP_AUTH_CHAP, "s3cret");
+	n.cp.auth = PPP_AUTH_PAP; /* the mobile does only PAP: Naks CHAP, suggests PAP */
+	net_init(&n);
+	start_run(&n, 1000);
 	check_up(&n, PPP_PROTO_PAP);
 	free(n.q);
 }
@@ -324,14 +331,11 @@ Test(ppp_link, auth_nak_falls_back_to_pap)
 Test(ppp_link, no_common_auth_terminates)
 {
 	struct net n;
-	struct ppp_cfg ca, cp;
 
-	cfg_a(&ca, PPP_AUTH_CHAP);
-	cfg_p(&cp, "s3cret");
-	cp.auth = PPP_AUTH_PAP;
-	net_init(&n, &ca, &cp);
-	start(&n);
-	run(&n, n.now + 60000);
+	net_cfg(&n, PPP_AUTH_CHAP, "s3cret");
+	n.cp.auth = PPP_AUTH_PAP;
+	net_init(&n);
+	start_run(&n, 60000);
 	cr_expect_eq(n.e[A].ev[PPP_EV_LINK_DOWN], 1);
 	cr_expect_eq(n.e[A].reason, PPP_DOWN_NEGOTIATION);
 	cr_expect_eq(n.e[A].ev[PPP_EV_LINK_UP], 0);
@@ -341,13 +345,10 @@ Test(ppp_link, no_common_auth_terminates)
 static void wrong_password(unsigned auth)
 {
 	struct net n;
-	struct ppp_cfg ca, cp;
 
-	cfg_a(&ca, auth);
-	cfg_p(&cp, "guess");
-	net_init(&n, &ca, &cp);
-	start(&n);
-	run(&n, n.now + 30000);
+	net_cfg(&n, auth, "guess");
+	net_init(&n);
+	start_run(&n, 30000);
 	for (int i = 0; i < 2; i++) {
 		cr_expect_eq(n.e[i].ev[PPP_EV_LINK_UP], 1);
 		cr_expect_eq(n.e[i].ev[PPP_EV_AUTH_OK], 0);
@@ -376,14 +377,11 @@ Test(ppp_link, chap_wrong_password)
 Test(ppp_link, unknown_user)
 {
 	struct net n;
-	struct ppp_cfg ca, cp;
 
-	cfg_a(&ca, PPP_AUTH_CHAP);
-	cfg_p(&cp, "s3cret");
-	strcpy(cp.name, "mallory");
-	net_init(&n, &ca, &cp);
-	start(&n);
-	run(&n, n.now + 30000);
+	net_cfg(&n, PPP_AUTH_CHAP, "s3cret");
+	strcpy(n.cp.name, "mallory");
+	net_init(&n);
+	start_run(&n, 30000);
 	cr_expect_eq(n.e[A].reason, PPP_DOWN_AUTH_FAILED);
 	cr_expect_eq(n.e[P].reason, PPP_DOWN_AUTH_FAILED);
 	free(n.q);
@@ -392,17 +390,14 @@ Test(ppp_link, unknown_user)
 Test(ppp_link, lost_packets_retransmitted)
 {
 	struct net n;
-	struct ppp_cfg ca, cp;
 
-	cfg_a(&ca, PPP_AUTH_CHAP);
-	cfg_p(&cp, "s3cret");
-	net_init(&n, &ca, &cp);
+	net_cfg(&n, PPP_AUTH_CHAP, "s3cret");
+	net_init(&n);
 	n.drop_lcp_req[A] = 3;
 	n.drop_lcp_req[P] = 2;
 	n.drop_auth[A] = 2; /* two challenges lost */
 	n.drop_auth[P] = 1; /* one response lost */
-	start(&n);
-	run(&n, n.now + 60000);
+	start_run(&n, 60000);
 	check_up(&n, PPP_PROTO_CHAP);
 	cr_expect_geq(n.e[A].p.stats.retransmits, 5);
 	cr_expect_geq(n.e[P].p.stats.retransmits, 2);
@@ -413,15 +408,12 @@ Test(ppp_link, lost_packets_retransmitted)
 Test(ppp_link, lost_pap_request)
 {
 	struct net n;
-	struct ppp_cfg ca, cp;
 
-	cfg_a(&ca, PPP_AUTH_PAP);
-	cfg_p(&cp, "s3cret");
-	net_init(&n, &ca, &cp);
+	net_cfg(&n, PPP_AUTH_PAP, "s3cret");
+	net_init(&n);
 	n.drop_auth[P] = 2; /* two Authenticate-Requests lost */
 	n.drop_auth[A] = 1; /* and the first Ack: the duplicate request is acked again */
-	start(&n);
-	run(&n, n.now + 60000);
+	start_run(&n, 60000);
 	check_up(&n, PPP_PROTO_PAP);
 	free(n.q);
 }
@@ -429,14 +421,11 @@ Test(ppp_link, lost_pap_request)
 Test(ppp_link, no_answer_times_out)
 {
 	struct net n;
-	struct ppp_cfg ca, cp;
 
-	cfg_a(&ca, PPP_AUTH_PAP);
-	cfg_p(&cp, "s3cret");
-	net_init(&n, &ca, &cp);
+	net_cfg(&n, PPP_AUTH_PAP, "s3cret");
+	net_init(&n);
 	n.drop_all = 1;
-	start(&n);
-	run(&n, n.now + 120000);
+	start_run(&n, 120000);
 	/* Max-Configure (10) requests, 3 s apart, then This-Layer-Finished */
 	cr_expect_eq(n.e[A].confreq_tx, 10);
 	cr_expect_eq(n.e[A].ev[PPP_EV_LINK_DOWN], 1);
@@ -447,16 +436,13 @@ Test(ppp_link, no_answer_times_out)
 Test(ppp_link, pfc_rejected_still_converges)
 {
 	struct net n;
-	struct ppp_cfg ca, cp;
 
-	cfg_a(&ca, PPP_AUTH_PAP);
-	ca.allow_pfc = 0; /* the LNS rejects PFC, accepts ACFC */
-	cfg_p(&cp, "s3cret");
-	cp.want_pfc = cp.want_acfc = 1;
-	cp.mru = 1400;
-	net_init(&n, &ca, &cp);
-	start(&n);
-	run(&n, n.now + 2000);
+	net_cfg(&n, PPP_AUTH_PAP, "s3cret");
+	n.ca.allow_pfc = 0; /* the LNS rejects PFC, accepts ACFC */
+	n.cp.want_pfc = n.cp.want_acfc = 1;
+	n.cp.mru = 1400;
+	net_init(&n);
+	start_run(&n, 2000);
 	check_up(&n, PPP_PROTO_PAP);
 	cr_expect_eq(n.e[A].p.st.pfc_send, 0);
 	cr_expect_eq(n.e[A].p.st.acfc_send, 1);
@@ -470,11 +456,9 @@ Test(ppp_link, pfc_rejected_still_converges)
 Test(ppp_link, looped_back_link)
 {
 	struct net n;
-	struct ppp_cfg ca, cp;
 
-	cfg_a(&ca, PPP_AUTH_PAP);
-	cfg_p(&cp, "s3cret");
-	net_init(&n, &ca, &cp);
+	net_cfg(&n, PPP_AUTH_PAP, "s3cret");
+	net_init(&n);
 	n.loopback = 1;
 	ppp_start(&n.e[A].p, n.now);
 	run(&n, n.now + 60000);
@@ -490,16 +474,13 @@ Test(ppp_link, looped_back_link)
 Test(ppp_link, echo_failure_detected)
 {
 	struct net n;
-	struct ppp_cfg ca, cp;
 
-	cfg_a(&ca, PPP_AUTH_PAP);
-	ca.echo_interval_ms = 5000;
-	ca.echo_failures = 3;
-	cfg_p(&cp, "s3cret");
-	cp.echo_interval_ms = 0; /* only the LNS probes */
-	net_init(&n, &ca, &cp);
-	start(&n);
-	run(&n, n.now + 1000);
+	net_cfg(&n, PPP_AUTH_PAP, "s3cret");
+	n.ca.echo_interval_ms = 5000;
+	n.ca.echo_failures = 3;
+	n.cp.echo_interval_ms = 0; /* only the LNS probes */
+	net_init(&n);
+	start_run(&n, 1000);
 	check_up(&n, PPP_PROTO_PAP);
 	uint64_t cut = n.now;
 	n.drop_all = 1; /* the mobile vanishes without a word */
@@ -517,16 +498,13 @@ Test(ppp_link, echo_failure_detected)
 Test(ppp_link, export_import_without_renegotiation)
 {
 	struct net n;
-	struct ppp_cfg ca, cp;
 	struct ppp_state st;
 	struct ppp fresh;
 
-	cfg_a(&ca, PPP_AUTH_CHAP);
-	cfg_p(&cp, "s3cret");
-	net_init(&n, &ca, &cp);
+	net_cfg(&n, PPP_AUTH_CHAP, "s3cret");
+	net_init(&n);
 	cr_expect_eq(ppp_state_export(&n.e[A].p, &st), -ENOTCONN);
-	start(&n);
-	run(&n, n.now + 1000);
+	start_run(&n, 1000);
 	check_up(&n, PPP_PROTO_CHAP);
 	cr_assert_eq(ppp_state_export(&n.e[A].p, &st), 0);
 	cr_expect_eq(st.phase, PPP_PHASE_NETWORK);
@@ -535,12 +513,12 @@ Test(ppp_link, export_import_without_renegotiation)
 	cr_expect_str_eq(st.peer_name, "alice");
 
 	/* import refusals */
-	cr_assert_eq(ppp_init(&fresh, &cp, &ops, &n.e[A]), 0);
+	cr_assert_eq(ppp_init(&fresh, &n.cp, &ops, &n.e[A]), 0);
 	cr_expect_eq(ppp_state_import(&fresh, &st, n.now), -EINVAL); /* role differs */
 	cr_expect_eq(ppp_state_import(&n.e[A].p, &st, n.now), -EBUSY);
 	struct ppp_state bad = st;
 	bad.mru_send = 20;
-	cr_assert_eq(ppp_init(&fresh, &ca, &ops, &n.e[A]), 0);
+	cr_assert_eq(ppp_init(&fresh, &n.ca, &ops, &n.e[A]), 0);
 	cr_expect_eq(ppp_state_import(&fresh, &bad, n.now), -EINVAL);
 
 	/* the LNS parks the call: the old instance is forgotten, a new one (another tunnel) is
@@ -549,7 +527,7 @@ Test(ppp_link, export_import_without_renegotiation)
 	memset(a->ev, 0, sizeof(a->ev));
 	int req_a = a->confreq_tx, req_p = n.e[P].confreq_tx;
 	uint64_t tx_p = n.e[P].p.stats.tx_frames;
-	cr_assert_eq(ppp_init(&a->p, &ca, &ops, a), 0);
+	cr_assert_eq(ppp_init(&a->p, &n.ca, &ops, a), 0);
 	cr_assert_eq(ppp_state_import(&a->p, &st, n.now), 0);
 	cr_expect_eq(a->p.stats.tx_frames, 0); /* nothing sent */
 	cr_expect(ppp_is_up(&a->p));
@@ -697,13 +675,10 @@ Test(ppp_link, malformed_and_unexpected_input)
 Test(ppp_link, protocol_and_code_reject_when_opened)
 {
 	struct net n;
-	struct ppp_cfg ca, cp;
 
-	cfg_a(&ca, PPP_AUTH_PAP);
-	cfg_p(&cp, "s3cret");
-	net_init(&n, &ca, &cp);
-	start(&n);
-	run(&n, n.now + 1000);
+	net_cfg(&n, PPP_AUTH_PAP, "s3cret");
+	net_init(&n);
+	start_run(&n, 1000);
 	check_up(&n, PPP_PROTO_PAP);
 	/* IPv6CP from the mobile: the LNS answers Protocol-Reject; the mobile shrugs (RXJ+) */
 	static const uint8_t v6cp[] = { 0x01, 0x01, 0x00, 0x0e, 0x01, 0x0a, 1, 2, 3, 4, 5, 6, 7, 8 };
@@ -733,13 +708,10 @@ Test(ppp_link, protocol_and_code_reject_when_opened)
 Test(ppp_link, one_link_down_per_session)
 {
 	struct net n;
-	struct ppp_cfg ca, cp;
 
-	cfg_a(&ca, PPP_AUTH_PAP);
-	cfg_p(&cp, "s3cret");
-	net_init(&n, &ca, &cp);
-	start(&n);
-	run(&n, n.now + 1000);
+	net_cfg(&n, PPP_AUTH_PAP, "s3cret");
+	net_init(&n);
+	start_run(&n, 1000);
 	check_up(&n, PPP_PROTO_PAP);
 	ppp_lower_down(&n.e[A].p, n.now);
 	cr_expect_eq(n.e[A].ev[PPP_EV_LINK_DOWN], 1);

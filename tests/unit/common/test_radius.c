@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "radius_tunnel.h"
 #include "roam/auth.h"
 #include "roam/radius.h"
 #include "vectors.h"
@@ -293,12 +294,7 @@ Test(radius, message_authenticator)
  * and an untagged endpoint of a third kind. */
 static size_t make_tunnel_accept(const uint8_t *req, uint8_t *out, size_t cap, bool msg_auth)
 {
-	static uint8_t t1[4] = { 1, 0, 0, RADIUS_TUNNEL_L2TP }, m1[4] = { 1, 0, 0, 1 },
-		       p1[4] = { 1, 0, 0, 20 }, e1[] = "\x01"
-						       "192.0.2.1";
-	static uint8_t t2[4] = { 2, 0, 0, RADIUS_TUNNEL_L2TP }, m2[4] = { 2, 0, 0, 1 },
-		       p2[4] = { 2, 0, 0, 10 }, e2[] = "\x02"
-						       "198.51.100.7";
+	static struct radius_tunnel_attrs a1, a2;
 	static uint8_t tpw[1 + 2 + 256];
 	size_t el;
 	tpw[0] = 2;
@@ -306,14 +302,8 @@ static size_t make_tunnel_accept(const uint8_t *req, uint8_t *out, size_t cap, b
 						    (const uint8_t *)"tunnelsecret", 12, tpw + 1,
 						    &el), 0);
 	struct radius_pkt p = { .code = RADIUS_ACCESS_ACCEPT };
-	radius_pkt_add(&p, RADIUS_TUNNEL_TYPE, t1, 4);
-	radius_pkt_add(&p, RADIUS_TUNNEL_MEDIUM_TYPE, m1, 4);
-	radius_pkt_add(&p, RADIUS_TUNNEL_SERVER_ENDPOINT, e1, sizeof(e1) - 1);
-	radius_pkt_add(&p, RADIUS_TUNNEL_PREFERENCE, p1, 4);
-	radius_pkt_add(&p, RADIUS_TUNNEL_TYPE, t2, 4);
-	radius_pkt_add(&p, RADIUS_TUNNEL_MEDIUM_TYPE, m2, 4);
-	radius_pkt_add(&p, RADIUS_TUNNEL_SERVER_ENDPOINT, e2, sizeof(e2) - 1);
-	radius_pkt_add(&p, RADIUS_TUNNEL_PREFERENCE, p2, 4);
+	radius_add_l2tp_tunnel(&p, &a1, 1, "192.0.2.1", 20);
+	radius_add_l2tp_tunnel(&p, &a2, 2, "198.51.100.7", 10);
 	radius_pkt_add(&p, RADIUS_TUNNEL_PASSWORD, tpw, 1 + el);
 	radius_pkt_add(&p, RADIUS_TUNNEL_SERVER_ENDPOINT, "lns.example", 11);
 	return make_response(&p, req, out, cap, msg_auth);

@@ -103,6 +103,15 @@ static struct sip_ua *mk(bool natc)
 	return ua;
 }
 
+/* mk() with the mobile's address set to addr. */
+static struct sip_ua *mk_at(bool natc, const char *addr)
+{
+	struct sip_ua *ua = mk(natc);
+	struct roam_ipaddr a = ip(addr);
+	sip_ua_set_address(ua, &a, 0);
+	return ua;
+}
+
 /* The value of header name (first occurrence) in msg, into out. */
 static bool hdr(const char *msg, const char *name, char *out, size_t len)
 {
@@ -175,9 +184,7 @@ TestSuite(sip_ua, .init = reset, .fini = reset);
 
 Test(sip_ua, register_digest_sha256_then_refresh)
 {
-	struct sip_ua *ua = mk(false);
-	struct roam_ipaddr a = ip("10.0.1.10");
-	sip_ua_set_address(ua, &a, 0);
+	struct sip_ua *ua = mk_at(false, "10.0.1.10");
 	sip_ua_register(ua, 60, 0);
 	cr_assert_eq(F.nsent, 1);
 	cr_assert(strncmp(last(), "REGISTER sip:roam.example SIP/2.0\r\n", 35) == 0);
@@ -227,9 +234,7 @@ Test(sip_ua, register_digest_sha256_then_refresh)
 
 Test(sip_ua, register_md5_only)
 {
-	struct sip_ua *ua = mk(false);
-	struct roam_ipaddr a = ip("10.0.1.10");
-	sip_ua_set_address(ua, &a, 0);
+	struct sip_ua *ua = mk_at(false, "10.0.1.10");
 	sip_ua_register(ua, 60, 0);
 	feed(ua, reply(last(), 401, "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\", qop=\"auth\"\r\n",
 		       "t", NULL), 0);
@@ -241,9 +246,7 @@ Test(sip_ua, register_md5_only)
 
 Test(sip_ua, register_retransmission_and_timeout)
 {
-	struct sip_ua *ua = mk(false);
-	struct roam_ipaddr a = ip("10.0.1.10");
-	sip_ua_set_address(ua, &a, 0);
+	struct sip_ua *ua = mk_at(false, "10.0.1.10");
 	sip_ua_register(ua, 60, 0);
 	cr_assert_eq(F.nsent, 1);
 	sip_ua_tick(ua, 499);
@@ -295,9 +298,7 @@ static const char *INVITE_IN =
 
 Test(sip_ua, answer_invite_2xx_until_ack_reinvite_bye)
 {
-	struct sip_ua *ua = mk(false);
-	struct roam_ipaddr a = ip("10.0.1.10");
-	sip_ua_set_address(ua, &a, 0);
+	struct sip_ua *ua = mk_at(false, "10.0.1.10");
 	/* fix the Content-Length of the test message */
 	char inv[2048];
 	const char *body = strstr(INVITE_IN, "\r\n\r\n") + 4;
@@ -390,9 +391,7 @@ Test(sip_ua, answer_invite_2xx_until_ack_reinvite_bye)
 
 Test(sip_ua, call_out_ack_along_route)
 {
-	struct sip_ua *ua = mk(false);
-	struct roam_ipaddr a = ip("10.0.1.10");
-	sip_ua_set_address(ua, &a, 0);
+	struct sip_ua *ua = mk_at(false, "10.0.1.10");
 	struct sip_call *c;
 	cr_assert_eq(sip_ua_call(ua, "sip:cn@roam.example", 0, &c), 0);
 	cr_assert(strncmp(last(), "INVITE sip:cn@roam.example SIP/2.0", 34) == 0);
@@ -437,9 +436,7 @@ Test(sip_ua, call_out_ack_along_route)
 
 Test(sip_ua, invite_failure_acked_and_ended)
 {
-	struct sip_ua *ua = mk(false);
-	struct roam_ipaddr a = ip("10.0.1.10");
-	sip_ua_set_address(ua, &a, 0);
+	struct sip_ua *ua = mk_at(false, "10.0.1.10");
 	struct sip_call *c;
 	cr_assert_eq(sip_ua_call(ua, "sip:nobody@roam.example", 0, &c), 0);
 	char inv[4096];
@@ -457,9 +454,7 @@ Test(sip_ua, invite_failure_acked_and_ended)
 
 Test(sip_ua, nat_continuity_claim_420_falls_back_to_reinvite)
 {
-	struct sip_ua *ua = mk(true);
-	struct roam_ipaddr a = ip("10.0.1.10");
-	sip_ua_set_address(ua, &a, 0);
+	struct sip_ua *ua = mk_at(true, "10.0.1.10");
 	register_ok(ua, 0);
 	struct sip_call *c;
 	cr_assert_eq(sip_ua_call(ua, "sip:cn@roam.example", 0, &c), 0);
@@ -492,9 +487,7 @@ Test(sip_ua, nat_continuity_claim_420_falls_back_to_reinvite)
 
 Test(sip_ua, nat_continuity_accepted_no_reinvite)
 {
-	struct sip_ua *ua = mk(true);
-	struct roam_ipaddr a = ip("10.0.1.10");
-	sip_ua_set_address(ua, &a, 0);
+	struct sip_ua *ua = mk_at(true, "10.0.1.10");
 	register_ok(ua, 0);
 	struct roam_ipaddr a2 = ip("10.0.2.10");
 	sip_ua_set_address(ua, &a2, 1000);
@@ -510,9 +503,7 @@ Test(sip_ua, nat_continuity_accepted_no_reinvite)
 
 Test(sip_ua, malformed_and_truncated_input)
 {
-	struct sip_ua *ua = mk(false);
-	struct roam_ipaddr a = ip("10.0.1.10");
-	sip_ua_set_address(ua, &a, 0);
+	struct sip_ua *ua = mk_at(false, "10.0.1.10");
 	register_ok(ua, 0);
 	size_t len = strlen(INVITE_IN);
 	for (size_t i = 0; i < len; i++) {
@@ -679,9 +670,7 @@ Test(sip_digest, rfc7616_sha256_vector)
 
 Test(sip_ua, refused_send_retried_at_next_tick)
 {
-	struct sip_ua *ua = mk(false);
-	struct roam_ipaddr a = ip("10.0.1.10");
-	sip_ua_set_address(ua, &a, 0);
+	struct sip_ua *ua = mk_at(false, "10.0.1.10");
 	F.fail_sends = 2; /* no route yet right after a move */
 	sip_ua_register(ua, 60, 0);
 	cr_assert_eq(F.nsent, 0);
@@ -715,9 +704,7 @@ static void answer_incoming(struct sip_ua *ua, char *tag, size_t taglen)
 
 Test(sip_ua, reinvite_received_moves_the_media_target)
 {
-	struct sip_ua *ua = mk(false);
-	struct roam_ipaddr a = ip("10.0.3.2");
-	sip_ua_set_address(ua, &a, 0);
+	struct sip_ua *ua = mk_at(false, "10.0.3.2");
 	char tag[64], m[2048], b[64];
 	answer_incoming(ua, tag, sizeof(tag));
 	cr_assert_str_eq(roam_sockaddr_fmt(&F.last_call.peer_media, b, sizeof(b)), "10.0.3.2:20000");
@@ -751,9 +738,7 @@ Test(sip_ua, reinvite_received_moves_the_media_target)
 
 Test(sip_ua, glare_491)
 {
-	struct sip_ua *ua = mk(false);
-	struct roam_ipaddr a = ip("10.0.3.2");
-	sip_ua_set_address(ua, &a, 0);
+	struct sip_ua *ua = mk_at(false, "10.0.3.2");
 	char tag[64], m[2048];
 	answer_incoming(ua, tag, sizeof(tag));
 	struct sip_call *c = sip_ua_call_at(ua, 0);

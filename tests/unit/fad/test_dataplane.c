@@ -6,13 +6,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../../fa/fad.h"
+#include "fad_fixture.h"
 #include "roam/clock.h"
 #include "roam/ip.h"
-
-#define MNHA "00112233445566778899aabbccddeeff"
-#define FAHA "0123456789abcdef0123456789abcdef"
-#define MNFA "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
 
 #define HA "192.0.2.1"
 #define HOME "192.0.2.10"
@@ -33,19 +29,7 @@ static const char *conf_text =
 	"  pending_items: 4\n"
 	"  ttl: 50\n"
 	"  any_tunnel_source: false\n"
-	"cells:\n"
-	"  - interface: cell0\n"
-	"    care_of: " COA0 "\n"
-	"  - interface: cell1\n"
-	"    care_of: " COA1 "\n"
-	"home_agents:\n"
-	"  - address: " HA "\n"
-	"    spi: 3000\n"
-	"    key: " FAHA "\n"
-	"mobiles:\n"
-	"  - home: " HOME "\n"
-	"    spi: 4000\n"
-	"    key: " MNFA "\n";
+	FX_FA_CELLS_HA_MN;
 
 /* Everything fad hands to the kernel, in order. */
 enum ev_kind { EV_UDP, EV_XMIT, EV_DELIVER };
@@ -88,22 +72,25 @@ static int f_udp(void *arg, const struct roam_sockaddr *dst, const struct roam_i
 	return 0;
 }
 
+/* A kernel hook that is full (-EAGAIN) while *eagain is set, else records the packet. */
+static int hook(const int *eagain, enum ev_kind k, const void *pkt, size_t len)
+{
+	if (*eagain)
+		return -EAGAIN;
+	record(k, pkt, len, NULL);
+	return 0;
+}
+
 static int f_xmit(void *arg, const void *pkt, size_t len)
 {
 	(void)arg;
-	if (xmit_eagain)
-		return -EAGAIN;
-	record(EV_XMIT, pkt, len, NULL);
-	return 0;
+	return hook(&xmit_eagain, EV_XMIT, pkt, len);
 }
 
 static int f_deliver(void *arg, const void *pkt, size_t len)
 {
 	(void)arg;
-	if (deliver_eagain)
-		return -EAGAIN;
-	record(EV_DELIVER, pkt, len, NULL);
-	return 0;
+	return hook(&deliver_eagain, EV_DELIVER, pkt, len);
 }
 
 static int f_route(void *arg, const struct roam_ipaddr *home, int ifindex, int add)
@@ -122,17 +109,7 @@ static int f_route(void *arg, const struct roam_ipaddr *home, int ifindex, int a
 
 static void setup(void)
 {
-	memset(&f, 0, sizeof(f));
-	char err[256] = "";
-	cr_assert_eq(fad_conf_load_string(&f.conf, conf_text, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(fad_sa_build(&f), 0);
-	cr_assert_eq(fad_cells_build(&f, 0), 0);
-	for (size_t i = 0; i < f.ncells; i++)
-		f.cells[i].ifindex = (int)i + 11;
-	cr_assert_eq(fad_store_init(&f, now0), 0);
-	f.send = f_udp;
-	f.drop_rl.burst = 1000;
-	f.drop_rl.interval_ms = 1;
+	fx_fad_init(&f, conf_text, now0, 11, f_udp, NULL);
 	struct fad_dp_ops ops = { f_xmit, f_deliver, f_route, NULL };
 	cr_assert_eq(fad_dp_init_ops(&f, &ops), 0);
 	cr_assert_eq(f.send_data, fad_dp_send_data);
@@ -140,82 +117,38 @@ static void setup(void)
 	deliver_eagain = xmit_eagain = 0;
 	routes_added = routes_removed = route_ifindex = 0;
 	ntp0 = auth_ntp_from_unix_ms(wall0);
-	auth_key_from_hex(&kmnha, AUTH_ALG_HMAC_MD5, MNHA);
-	auth_key_from_hex(&kfaha, AUTH_ALG_HMAC_MD5, FAHA);
-	auth_key_from_hex(&kmnfa, AUTH_ALG_HMAC_MD5, MNFA);
+	fx_keys(&kmnha, &kfaha, &kmnfa, NULL, NULL, NULL, NULL);
 }
 
 static void teardown(void)
 {
-	fad_store_destroy(&f);
-	fad_dp_close(&f);
-	fad_sa_free(&f);
-	fad_cells_free(&f);
-	fad_conf_free(&f.conf);
-}
-
-static struct in_addr a4(const char *s)
-{
-	struct roam_ipaddr a;
-	cr_assert_eq(roam_ipaddr_parse(s, &a), 0);
-	return a.v4;
-}
-
-static struct roam_ipaddr ip(const char *s)
-{
-	struct roam_ipaddr a;
-	cr_assert_eq(roam_ipaddr_parse(s, &a), 0);
-	return a;
-}
-
-static struct roam_sockaddr sa(const char *s)
-{
-	struct roam_sockaddr x;
-	cr_assert_eq(roam_sockaddr_parse(s, 434, &x), 0);
-	return x;
+	fx_fad_fini(&f);
 }
 
 static size_t mk_request(uint8_t *buf, size_t n, uint8_t type, const char *ha, const char *coa,
 			 uint16_t life, uint8_t flags, uint64_t id, int fbu)
 {
-	struct mip4_msg m;
 	struct wbuf w;
-	memset(&m, 0, sizeof(m));
-	m.type = type;
-	m.flags = flags;
-	m.lifetime = life;
-	m.home = a4(HOME);
-	m.ha = a4(ha);
-	m.coa = a4(coa);
-	m.id = id;
-	m.has_id = 1;
-	wbuf_init_fixed(&w, buf, n);
-	cr_assert_eq(mip4_msg_encode(&w, &m), 0);
+	fx_msg(&w, buf, n,
+	       &(struct fx_hdr){ .type = type, .flags = flags, .life = life, .home = HOME,
+				 .ha = ha, .coa = coa, .id = id });
 	if (fbu) {
-		cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_MN_PAR, 4000, &kmnfa), 0);
+		fx_auth(&w, MIP4_AUTH_MN_PAR, 4000, &kmnfa);
 	} else {
-		cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_MN_HA, 1000, &kmnha), 0);
-		cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_MN_FA, 4000, &kmnfa), 0);
+		fx_auth(&w, MIP4_AUTH_MN_HA, 1000, &kmnha);
+		fx_auth(&w, MIP4_AUTH_MN_FA, 4000, &kmnfa);
 	}
 	return w.len;
 }
 
 static size_t mk_reply(uint8_t *buf, size_t n, uint8_t code, uint16_t life, uint64_t id)
 {
-	struct mip4_msg m;
 	struct wbuf w;
-	memset(&m, 0, sizeof(m));
-	m.type = MIP4_MSG_REG_REPLY;
-	m.code = code;
-	m.lifetime = life;
-	m.home = a4(HOME);
-	m.ha = a4(HA);
-	m.id = id;
-	m.has_id = 1;
-	wbuf_init_fixed(&w, buf, n);
-	cr_assert_eq(mip4_msg_encode(&w, &m), 0);
-	cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_MN_HA, 1000, &kmnha), 0);
-	cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_FA_HA, 3000, &kfaha), 0);
+	fx_msg(&w, buf, n,
+	       &(struct fx_hdr){ .type = MIP4_MSG_REG_REPLY, .code = code, .life = life,
+				 .home = HOME, .ha = HA, .id = id });
+	fx_auth(&w, MIP4_AUTH_MN_HA, 1000, &kmnha);
+	fx_auth(&w, MIP4_AUTH_FA_HA, 3000, &kfaha);
 	return w.len;
 }
 
@@ -226,14 +159,12 @@ static uint64_t id_at(uint64_t ms)
 
 static void in_cell(const uint8_t *p, size_t n, uint64_t now)
 {
-	struct roam_sockaddr s = sa(MN_SRC);
-	fad_input(&f, p, n, &s, 11, now, ntp0 + ((now - now0) / 1000 << 32));
+	fx_input(&f, p, n, MN_SRC, 11, now, now0, ntp0);
 }
 
 static void in_net(const uint8_t *p, size_t n, uint64_t now)
 {
-	struct roam_sockaddr s = sa(HA ":434");
-	fad_input(&f, p, n, &s, 99, now, ntp0 + ((now - now0) / 1000 << 32));
+	fx_input(&f, p, n, HA ":434", 99, now, now0, ntp0);
 }
 
 /* Relays a request (flags) from the mobile on cell 0; returns its id. */
@@ -269,18 +200,9 @@ static uint64_t register_home(uint8_t flags)
 static size_t mk_inner(uint8_t *buf, size_t n, const char *src, const char *dst, uint8_t seq,
 		       uint8_t ttl)
 {
-	struct roam_ip_udp u;
-	struct wbuf w;
-	memset(&u, 0, sizeof(u));
-	u.src = ip(src);
-	u.dst = ip(dst);
-	u.sport = 5000;
-	u.dport = 6000;
-	u.ttl = ttl;
 	uint8_t payload[4] = { 'D', seq, 0, 0 };
-	wbuf_init_fixed(&w, buf, n);
-	cr_assert_eq(roam_ip_udp_build(&w, &u, payload, sizeof(payload)), 0);
-	return w.len;
+	return fx_udp(buf, n, src, dst, (struct roam_ip_udp){ .ttl = ttl }, payload,
+		      sizeof(payload));
 }
 
 /* The IP-in-IP datagram osrc -> odst carrying data packet seq CN -> HOME, fed to fad. */
@@ -624,21 +546,12 @@ static void fback_in(const char *src, const struct roam_key *k, uint8_t code, ui
 		     uint64_t at)
 {
 	uint8_t b[512];
-	struct mip4_msg m;
 	struct wbuf w;
-	memset(&m, 0, sizeof(m));
-	m.type = MIP4_MSG_FBACK;
-	m.code = code;
-	m.lifetime = life;
-	m.home = a4(HOME);
-	m.ha = a4(PREV);
-	m.id = id_at(at);
-	m.has_id = 1;
-	wbuf_init_fixed(&w, b, sizeof(b));
-	cr_assert_eq(mip4_msg_encode(&w, &m), 0);
-	cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_MN_PAR, 4000, k), 0);
-	struct roam_sockaddr s = sa(src);
-	fad_input(&f, b, w.len, &s, 99, now0 + at, ntp0 + (at / 1000 << 32));
+	fx_msg(&w, b, sizeof(b),
+	       &(struct fx_hdr){ .type = MIP4_MSG_FBACK, .code = code, .life = life, .home = HOME,
+				 .ha = PREV, .id = id_at(at) });
+	fx_auth(&w, MIP4_AUTH_MN_PAR, 4000, k);
+	fx_input(&f, b, w.len, src, 99, now0 + at, now0, ntp0);
 }
 
 static int udp_type(int i)

@@ -9,16 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../../fa/fad.h"
+#include "fad_fixture.h"
 #include "roam/clock.h"
 #include "roam/ip.h"
-
-#define MNGFA "0f0e0d0c0b0a09080706050403020100"
-#define FAFA1 "11111111111111111111111111111111"
-#define FAFA2 "22222222222222222222222222222222"
-#define WRONG "deadbeefdeadbeefdeadbeefdeadbeef"
-#define FAHA "0123456789abcdef0123456789abcdef"
-#define MNHA "00112233445566778899aabbccddeeff"
 
 #define HA "192.0.2.1"
 #define HOME "192.0.2.10"
@@ -30,30 +23,7 @@
 #define CN "192.0.2.99"
 
 static const char *conf_text_fmt =
-	"snapshot: \"\"\n"
-	"synchronized: %s\n"
-	"cells:\n"
-	"  - interface: up0\n"
-	"    care_of: " GFA "\n"
-	"home_agents:\n"
-	"  - address: " HA "\n"
-	"    spi: 3000\n"
-	"    key: " FAHA "\n"
-	"gfa:\n"
-	"  enabled: true\n"
-	"  address: " GFA "\n"
-	"  max_lifetime: 120s\n"
-	"  mobiles:\n"
-	"    - home: " HOME "\n"
-	"      spi: 5000\n"
-	"      key: " MNGFA "\n"
-	"  foreign_agents:\n"
-	"    - address: " FA1 "\n"
-	"      spi: 6001\n"
-	"      key: " FAFA1 "\n"
-	"    - address: " FA2 "\n"
-	"      spi: 6002\n"
-	"      key: " FAFA2 "\n";
+	FX_GFA_CONF("synchronized: %s\n", "  max_lifetime: 120s\n");
 
 /* Everything the GFA transmits, in order: 'C' control (UDP 434), 'D' data (IP-in-IP). */
 struct out {
@@ -105,44 +75,16 @@ static int cap_xmit(void *arg, const void *pkt, size_t len)
 	return 0;
 }
 
-static struct in_addr a4(const char *s)
-{
-	struct roam_ipaddr a;
-	cr_assert_eq(roam_ipaddr_parse(s, &a), 0);
-	return a.v4;
-}
-
-static struct roam_sockaddr sa(const char *s)
-{
-	struct roam_sockaddr x;
-	cr_assert_eq(roam_sockaddr_parse(s, 434, &x), 0);
-	return x;
-}
-
 static void setup_sync(const char *sync)
 {
 	char text[2048];
 	snprintf(text, sizeof(text), conf_text_fmt, sync);
-	memset(&f, 0, sizeof(f));
-	char err[256] = "";
-	cr_assert_eq(fad_conf_load_string(&f.conf, text, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(fad_sa_build(&f), 0);
-	cr_assert_eq(fad_cells_build(&f, 0), 0);
-	cr_assert_eq(fad_store_init(&f, now0), 0);
-	cr_assert_eq(fad_gfa_init(&f), 0);
-	f.send = cap_send;
+	fx_fad_init(&f, text, now0, 0, cap_send, NULL);
 	f.dp.ops.xmit = cap_xmit;
-	f.drop_rl.burst = 1000;
-	f.drop_rl.interval_ms = 1;
 	nout = 0;
 	xmit_blocked = 0;
 	ntp0 = auth_ntp_from_unix_ms(1790000000000ULL);
-	auth_key_from_hex(&kmn, AUTH_ALG_HMAC_MD5, MNGFA);
-	auth_key_from_hex(&kfa1, AUTH_ALG_HMAC_MD5, FAFA1);
-	auth_key_from_hex(&kfa2, AUTH_ALG_HMAC_MD5, FAFA2);
-	auth_key_from_hex(&kwrong, AUTH_ALG_HMAC_MD5, WRONG);
-	auth_key_from_hex(&kfaha, AUTH_ALG_HMAC_MD5, FAHA);
-	auth_key_from_hex(&kmnha, AUTH_ALG_HMAC_MD5, MNHA);
+	fx_keys(&kmnha, &kfaha, NULL, &kmn, &kfa1, &kfa2, &kwrong);
 }
 
 static void setup(void)
@@ -152,11 +94,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	fad_gfa_free(&f);
-	fad_store_destroy(&f);
-	fad_sa_free(&f);
-	fad_cells_free(&f);
-	fad_conf_free(&f.conf);
+	fx_fad_fini(&f);
 }
 
 /* A Regional Registration Request as the mobile sends it (MN-GFA), relayed by fa (Hierarchical
@@ -165,33 +103,21 @@ static size_t mk_rrq(uint8_t *buf, size_t n, const char *home, const char *coa, 
 		     uint64_t id, const struct roam_key *mnkey, const char *fa, uint32_t fa_spi,
 		     const struct roam_key *fakey)
 {
-	struct mip4_msg m;
 	struct wbuf w;
-	memset(&m, 0, sizeof(m));
-	m.type = MIP4_MSG_REGIONAL_REQUEST;
-	m.lifetime = life;
-	m.home = a4(home);
-	m.ha = a4(HA);
-	m.coa = a4(coa);
-	m.id = id;
-	m.has_id = 1;
-	wbuf_init_fixed(&w, buf, n);
-	cr_assert_eq(mip4_msg_encode(&w, &m), 0);
-	cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_MN_GFA, 5000, mnkey), 0);
-	struct in_addr hfa = a4(fa);
-	wbuf_put_u8(&w, MIP4_EXT_HIER_FA);
-	wbuf_put_u8(&w, 4);
-	wbuf_put_bytes(&w, &hfa.s_addr, 4);
+	fx_msg(&w, buf, n,
+	       &(struct fx_hdr){ .type = MIP4_MSG_REGIONAL_REQUEST, .life = life, .home = home,
+				 .ha = HA, .coa = coa, .id = id });
+	fx_auth(&w, MIP4_AUTH_MN_GFA, 5000, mnkey);
+	fx_hier_fa(&w, fa);
 	if (fakey)
-		cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_FA_FA, fa_spi, fakey), 0);
+		fx_auth(&w, MIP4_AUTH_FA_FA, fa_spi, fakey);
 	cr_assert_eq(w.err, 0);
 	return w.len;
 }
 
 static void input(const uint8_t *buf, size_t len, const char *from)
 {
-	struct roam_sockaddr src = sa(from);
-	fad_input(&f, buf, len, &src, 0, now0, ntp0);
+	fx_input(&f, buf, len, from, 0, now0, now0, ntp0);
 }
 
 /* An IPv4/UDP datagram CN -> home with IP Identification id. */
@@ -247,8 +173,7 @@ static struct binding *bound(void)
 
 static int is_dst(int i, const char *addr)
 {
-	struct roam_sockaddr d = sa(addr);
-	return roam_sockaddr_eq(&outs[i].dst, &d);
+	return sa_is(&outs[i].dst, addr);
 }
 
 TestSuite(gfa, .init = setup, .fini = teardown);
@@ -482,42 +407,24 @@ Test(gfa, dataplane_retunnels_to_the_lower_fa)
 /* The mobile's first registration in the region: RRQ (care-of = the GFA) relayed by FA1. */
 static size_t mk_home_rrq(uint8_t *buf, size_t n, uint64_t id, const struct roam_key *fakey)
 {
-	struct mip4_msg m;
 	struct wbuf w;
-	memset(&m, 0, sizeof(m));
-	m.type = MIP4_MSG_REG_REQUEST;
-	m.lifetime = 300;
-	m.home = a4(HOME);
-	m.ha = a4(HA);
-	m.coa = a4(GFA);
-	m.id = id;
-	m.has_id = 1;
-	wbuf_init_fixed(&w, buf, n);
-	cr_assert_eq(mip4_msg_encode(&w, &m), 0);
-	cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_MN_HA, 1000, &kmnha), 0);
-	struct in_addr hfa = a4(FA1);
-	wbuf_put_u8(&w, MIP4_EXT_HIER_FA);
-	wbuf_put_u8(&w, 4);
-	wbuf_put_bytes(&w, &hfa.s_addr, 4);
-	cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_FA_FA, 6001, fakey), 0);
+	fx_msg(&w, buf, n,
+	       &(struct fx_hdr){ .type = MIP4_MSG_REG_REQUEST, .life = 300, .home = HOME, .ha = HA,
+				 .coa = GFA, .id = id });
+	fx_auth(&w, MIP4_AUTH_MN_HA, 1000, &kmnha);
+	fx_hier_fa(&w, FA1);
+	fx_auth(&w, MIP4_AUTH_FA_FA, 6001, fakey);
 	return w.len;
 }
 
 static size_t mk_home_rrp(uint8_t *buf, size_t n, uint64_t id, const struct roam_key *fahakey)
 {
-	struct mip4_msg m;
 	struct wbuf w;
-	memset(&m, 0, sizeof(m));
-	m.type = MIP4_MSG_REG_REPLY;
-	m.lifetime = 300;
-	m.home = a4(HOME);
-	m.ha = a4(HA);
-	m.id = id;
-	m.has_id = 1;
-	wbuf_init_fixed(&w, buf, n);
-	cr_assert_eq(mip4_msg_encode(&w, &m), 0);
-	cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_MN_HA, 1000, &kmnha), 0);
-	cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_FA_HA, 3000, fahakey), 0);
+	fx_msg(&w, buf, n,
+	       &(struct fx_hdr){ .type = MIP4_MSG_REG_REPLY, .life = 300, .home = HOME, .ha = HA,
+				 .id = id });
+	fx_auth(&w, MIP4_AUTH_MN_HA, 1000, &kmnha);
+	fx_auth(&w, MIP4_AUTH_FA_HA, 3000, fahakey);
 	return w.len;
 }
 

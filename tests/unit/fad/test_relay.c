@@ -10,12 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../../fa/fad.h"
+#include "fad_fixture.h"
 #include "roam/clock.h"
-
-#define MNHA "00112233445566778899aabbccddeeff"
-#define FAHA "0123456789abcdef0123456789abcdef"
-#define MNFA "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
 
 #define HA "192.0.2.1"
 #define HOME "192.0.2.10"  /* mobile with an MN-FA SA */
@@ -32,30 +28,10 @@ static const char *conf_text =
 	"relay_timeout: 5s\n"
 	"fbu_max_lifetime: 10s\n"
 	"max_visitors: 3\n"
-	"cells:\n"
-	"  - interface: cell0\n"
-	"    care_of: " COA0 "\n"
-	"  - interface: cell1\n"
-	"    care_of: " COA1 "\n"
-	"home_agents:\n"
-	"  - address: " HA "\n"
-	"    spi: 3000\n"
-	"    key: " FAHA "\n"
-	"mobiles:\n"
-	"  - home: " HOME "\n"
-	"    spi: 4000\n"
-	"    key: " MNFA "\n";
-
-struct sent {
-	struct roam_sockaddr dst;
-	struct roam_ipaddr src;
-	int ifindex;
-	uint8_t data[FAD_MAX_MSG];
-	size_t len;
-};
+	FX_FA_CELLS_HA_MN;
 
 static struct fad f;
-static struct sent sent[16];
+static struct fx_sent sent[16];
 static int nsent;
 static uint64_t now0 = 7000000;
 static uint64_t wall0 = 1790000000000ULL;
@@ -66,35 +42,16 @@ static int capture(void *arg, const struct roam_sockaddr *dst, const struct roam
 		   int ifindex, const void *data, size_t len)
 {
 	(void)arg;
-	cr_assert_lt(nsent, 16);
-	sent[nsent].dst = *dst;
-	if (src)
-		sent[nsent].src = *src;
-	sent[nsent].ifindex = ifindex;
-	memcpy(sent[nsent].data, data, len);
-	sent[nsent].len = len;
-	nsent++;
+	fx_record(sent, &nsent, 16, dst, src, ifindex, data, len);
 	return 0;
 }
 
 static void setup_text(const char *text)
 {
-	memset(&f, 0, sizeof(f));
-	char err[256] = "";
-	cr_assert_eq(fad_conf_load_string(&f.conf, text, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(fad_sa_build(&f), 0);
-	cr_assert_eq(fad_cells_build(&f, 0), 0);
-	for (size_t i = 0; i < f.ncells; i++)
-		f.cells[i].ifindex = (int)i + 11;
-	cr_assert_eq(fad_store_init(&f, now0), 0);
-	f.send = capture;
-	f.drop_rl.burst = 1000;
-	f.drop_rl.interval_ms = 1;
+	fx_fad_init(&f, text, now0, 11, capture, NULL);
 	nsent = 0;
 	ntp0 = auth_ntp_from_unix_ms(wall0);
-	auth_key_from_hex(&kmnha, AUTH_ALG_HMAC_MD5, MNHA);
-	auth_key_from_hex(&kfaha, AUTH_ALG_HMAC_MD5, FAHA);
-	auth_key_from_hex(&kmnfa, AUTH_ALG_HMAC_MD5, MNFA);
+	fx_keys(&kmnha, &kfaha, &kmnfa, NULL, NULL, NULL, NULL);
 }
 
 static void setup(void)
@@ -104,30 +61,12 @@ static void setup(void)
 
 static void teardown(void)
 {
-	fad_store_destroy(&f);
-	fad_sa_free(&f);
-	fad_cells_free(&f);
-	fad_conf_free(&f.conf);
+	fx_fad_fini(&f);
 }
 
-static struct in_addr a4(const char *s)
+static int is_dst(const struct fx_sent *s, const char *addr)
 {
-	struct roam_ipaddr a;
-	cr_assert_eq(roam_ipaddr_parse(s, &a), 0);
-	return a.v4;
-}
-
-static struct roam_sockaddr sa(const char *s)
-{
-	struct roam_sockaddr x;
-	cr_assert_eq(roam_sockaddr_parse(s, 434, &x), 0);
-	return x;
-}
-
-static int is_dst(const struct sent *s, const char *addr)
-{
-	struct roam_sockaddr d = sa(addr);
-	return roam_sockaddr_eq(&s->dst, &d);
+	return sa_is(&s->dst, addr);
 }
 
 /* A request as the mobile sends it. */
@@ -135,25 +74,16 @@ static size_t mk_request(uint8_t *buf, size_t n, uint8_t type, const char *home,
 			 const char *ha, const char *coa, uint16_t life, uint8_t flags, uint64_t id,
 			 const struct roam_key *mnfa_key, const struct roam_key *mnpar_key)
 {
-	struct mip4_msg m;
 	struct wbuf w;
-	memset(&m, 0, sizeof(m));
-	m.type = type;
-	m.flags = flags;
-	m.lifetime = life;
-	m.home = a4(home);
-	m.ha = a4(ha);
-	m.coa = a4(coa);
-	m.id = id;
-	m.has_id = 1;
-	wbuf_init_fixed(&w, buf, n);
-	cr_assert_eq(mip4_msg_encode(&w, &m), 0);
+	fx_msg(&w, buf, n,
+	       &(struct fx_hdr){ .type = type, .flags = flags, .life = life, .home = home,
+				 .ha = ha, .coa = coa, .id = id });
 	if (mnpar_key) {
-		cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_MN_PAR, 4000, mnpar_key), 0);
+		fx_auth(&w, MIP4_AUTH_MN_PAR, 4000, mnpar_key);
 	} else {
-		cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_MN_HA, 1000, &kmnha), 0);
+		fx_auth(&w, MIP4_AUTH_MN_HA, 1000, &kmnha);
 		if (mnfa_key)
-			cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_MN_FA, 4000, mnfa_key), 0);
+			fx_auth(&w, MIP4_AUTH_MN_FA, 4000, mnfa_key);
 	}
 	return w.len;
 }
@@ -162,21 +92,13 @@ static size_t mk_request(uint8_t *buf, size_t n, uint8_t type, const char *home,
 static size_t mk_reply(uint8_t *buf, size_t n, const char *home, uint8_t code, uint16_t life,
 		       uint64_t id, const struct roam_key *faha_key)
 {
-	struct mip4_msg m;
 	struct wbuf w;
-	memset(&m, 0, sizeof(m));
-	m.type = MIP4_MSG_REG_REPLY;
-	m.code = code;
-	m.lifetime = life;
-	m.home = a4(home);
-	m.ha = a4(HA);
-	m.id = id;
-	m.has_id = 1;
-	wbuf_init_fixed(&w, buf, n);
-	cr_assert_eq(mip4_msg_encode(&w, &m), 0);
-	cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_MN_HA, 1000, &kmnha), 0);
+	fx_msg(&w, buf, n,
+	       &(struct fx_hdr){ .type = MIP4_MSG_REG_REPLY, .code = code, .life = life,
+				 .home = home, .ha = HA, .id = id });
+	fx_auth(&w, MIP4_AUTH_MN_HA, 1000, &kmnha);
 	if (faha_key)
-		cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_FA_HA, 3000, faha_key), 0);
+		fx_auth(&w, MIP4_AUTH_FA_HA, 3000, faha_key);
 	return w.len;
 }
 
@@ -187,32 +109,41 @@ static uint64_t id_at(uint64_t ms)
 
 static void in_cell(const uint8_t *p, size_t n, const char *src, int cell, uint64_t now)
 {
-	struct roam_sockaddr s = sa(src);
-	fad_input(&f, p, n, &s, cell + 11, now, ntp0 + ((now - now0) / 1000 << 32));
+	fx_input(&f, p, n, src, cell + 11, now, now0, ntp0);
 }
 
 static void in_net(const uint8_t *p, size_t n, const char *src, uint64_t now)
 {
-	struct roam_sockaddr s = sa(src);
-	fad_input(&f, p, n, &s, 99, now, ntp0 + ((now - now0) / 1000 << 32));
+	fx_input(&f, p, n, src, 99, now, now0, ntp0);
 }
 
-static void decode(const struct sent *s, struct mip4_msg *m)
+/* HOME's request (lifetime life, flags, MN-FA) on cell (care-of address COA0 or COA1) at
+ * now0 + at; returns its id. */
+static uint64_t home_request(int cell, uint16_t life, uint8_t flags, uint64_t at)
 {
-	cr_assert_eq(mip4_msg_decode(s->data, s->len, m), 0);
+	uint8_t b[512];
+	uint64_t id = id_at(at);
+	size_t n = mk_request(b, sizeof(b), MIP4_MSG_REG_REQUEST, HOME, HA, cell ? COA1 : COA0, life,
+			      flags, id, &kmnfa, NULL);
+	in_cell(b, n, MN_SRC, cell, now0 + at);
+	return id;
+}
+
+/* The home agent's reply for HOME (FA-HA under k, NULL: none) arrives at now0 + at. */
+static void home_reply(uint8_t code, uint16_t life, uint64_t id, const struct roam_key *k,
+		       uint64_t at)
+{
+	uint8_t b[512];
+	size_t n = mk_reply(b, sizeof(b), HOME, code, life, id, k);
+	in_net(b, n, HA ":434", now0 + at);
 }
 
 /* Registers HOME via cell 0 for 300 s; returns the request's id. */
 static uint64_t register_home(void)
 {
-	uint8_t b[512];
-	uint64_t id = id_at(0);
-	size_t n = mk_request(b, sizeof(b), MIP4_MSG_REG_REQUEST, HOME, HA, COA0, 300, 0, id, &kmnfa,
-			      NULL);
-	in_cell(b, n, MN_SRC, 0, now0);
+	uint64_t id = home_request(0, 300, 0, 0);
 	cr_assert_eq(nsent, 1);
-	n = mk_reply(b, sizeof(b), HOME, 0, 300, id, &kfaha);
-	in_net(b, n, HA ":434", now0 + 50);
+	home_reply(0, 300, id, &kfaha, 50);
 	cr_assert_eq(nsent, 2);
 	struct fad_visitor *v = fad_visitor_find(&f, a4(HOME));
 	cr_assert_not_null(v);
@@ -225,16 +156,12 @@ TestSuite(fad_relay, .init = setup, .fini = teardown);
 
 Test(fad_relay, request_relayed_with_fa_ha_and_without_mn_fa)
 {
-	uint8_t b[512];
-	uint64_t id = id_at(0);
-	size_t n = mk_request(b, sizeof(b), MIP4_MSG_REG_REQUEST, HOME, HA, COA0, 300,
-			      MIP4_REQ_T, id, &kmnfa, NULL);
-	in_cell(b, n, MN_SRC, 0, now0);
+	uint64_t id = home_request(0, 300, MIP4_REQ_T, 0);
 	cr_assert_eq(nsent, 1);
 	cr_assert(is_dst(&sent[0], HA ":434"));
 	cr_assert_eq(sent[0].src.v4.s_addr, a4(COA0).s_addr, "relayed from the care-of address");
 	struct mip4_msg m;
-	decode(&sent[0], &m);
+	fx_decode(&sent[0], &m);
 	cr_assert_eq(m.type, MIP4_MSG_REG_REQUEST);
 	cr_assert_eq(m.id, id);
 	cr_assert_eq(m.flags, MIP4_REQ_T);
@@ -252,19 +179,14 @@ Test(fad_relay, request_relayed_with_fa_ha_and_without_mn_fa)
 
 Test(fad_relay, reply_relayed_with_mn_fa_visitor_registered)
 {
-	uint8_t b[512];
-	uint64_t id = id_at(0);
-	size_t n = mk_request(b, sizeof(b), MIP4_MSG_REG_REQUEST, HOME, HA, COA1, 300, 0, id,
-			      &kmnfa, NULL);
-	in_cell(b, n, MN_SRC, 1, now0);
+	uint64_t id = home_request(1, 300, 0, 0);
 	nsent = 0;
-	n = mk_reply(b, sizeof(b), HOME, 0, 200, id, &kfaha);
-	in_net(b, n, HA ":434", now0 + 40);
+	home_reply(0, 200, id, &kfaha, 40);
 	cr_assert_eq(nsent, 1);
 	cr_assert(is_dst(&sent[0], MN_SRC));
 	cr_assert_eq(sent[0].ifindex, 12, "out of the mobile's cell");
 	struct mip4_msg m;
-	decode(&sent[0], &m);
+	fx_decode(&sent[0], &m);
 	cr_assert_eq(m.code, 0);
 	cr_assert_eq(m.lifetime, 200);
 	cr_assert_eq(mip4_auth_verify(sent[0].data, &m, MIP4_AUTH_MN_HA, &kmnha), 0);
@@ -288,13 +210,8 @@ Test(fad_relay, reply_relayed_with_mn_fa_visitor_registered)
 Test(fad_relay, refresh_keeps_visitor)
 {
 	register_home();
-	uint8_t b[512];
-	uint64_t id = id_at(5000);
-	size_t n = mk_request(b, sizeof(b), MIP4_MSG_REG_REQUEST, HOME, HA, COA0, 300, 0, id,
-			      &kmnfa, NULL);
-	in_cell(b, n, MN_SRC, 0, now0 + 5000);
-	n = mk_reply(b, sizeof(b), HOME, 0, 300, id, &kfaha);
-	in_net(b, n, HA ":434", now0 + 5050);
+	uint64_t id = home_request(0, 300, 0, 5000);
+	home_reply(0, 300, id, &kfaha, 5050);
 	cr_assert_eq(nsent, 2);
 	cr_assert_eq(f.stats.refreshed, 1);
 	struct fad_visitor *v = fad_visitor_find(&f, a4(HOME));
@@ -315,7 +232,7 @@ Test(fad_relay, home_agent_denial_relayed_visitor_dropped)
 	cr_assert_eq(nsent, 2);
 	cr_assert(is_dst(&sent[1], MN2_SRC));
 	struct mip4_msg m;
-	decode(&sent[1], &m);
+	fx_decode(&sent[1], &m);
 	cr_assert_eq(m.code, 131);
 	cr_assert(!m.auth[MIP4_AUTH_MN_FA].present, "no MN-FA SA for this mobile");
 	cr_assert_null(fad_visitor_find(&f, a4(HOME2)));
@@ -324,18 +241,12 @@ Test(fad_relay, home_agent_denial_relayed_visitor_dropped)
 
 Test(fad_relay, forged_fa_ha_reply_dropped)
 {
-	uint8_t b[512];
-	uint64_t id = id_at(0);
-	size_t n = mk_request(b, sizeof(b), MIP4_MSG_REG_REQUEST, HOME, HA, COA0, 300, 0, id,
-			      &kmnfa, NULL);
-	in_cell(b, n, MN_SRC, 0, now0);
+	uint64_t id = home_request(0, 300, 0, 0);
 	nsent = 0;
 	struct roam_key bad = kfaha;
 	bad.bytes[0] ^= 1;
-	n = mk_reply(b, sizeof(b), HOME, 0, 300, id, &bad);
-	in_net(b, n, HA ":434", now0 + 10);
-	n = mk_reply(b, sizeof(b), HOME, 0, 300, id, NULL); /* absent */
-	in_net(b, n, HA ":434", now0 + 11);
+	home_reply(0, 300, id, &bad, 10);
+	home_reply(0, 300, id, NULL, 11); /* absent */
 	cr_assert_eq(nsent, 0);
 	cr_assert_eq(f.stats.drop_ha_auth, 2);
 	struct fad_visitor *v = fad_visitor_find(&f, a4(HOME));
@@ -345,11 +256,7 @@ Test(fad_relay, forged_fa_ha_reply_dropped)
 
 Test(fad_relay, pending_timeout_answers_78)
 {
-	uint8_t b[512];
-	uint64_t id = id_at(0);
-	size_t n = mk_request(b, sizeof(b), MIP4_MSG_REG_REQUEST, HOME, HA, COA0, 300, 0, id,
-			      &kmnfa, NULL);
-	in_cell(b, n, MN_SRC, 0, now0);
+	uint64_t id = home_request(0, 300, 0, 0);
 	nsent = 0;
 	fad_store_expire(&f, now0 + 4999);
 	cr_assert_eq(nsent, 0);
@@ -357,7 +264,7 @@ Test(fad_relay, pending_timeout_answers_78)
 	cr_assert_eq(nsent, 1);
 	cr_assert(is_dst(&sent[0], MN_SRC));
 	struct mip4_msg m;
-	decode(&sent[0], &m);
+	fx_decode(&sent[0], &m);
 	cr_assert_eq(m.code, MIP4_CODE_FA_TIMEOUT);
 	cr_assert_eq(m.id, id);
 	cr_assert_eq(mip4_auth_verify(sent[0].data, &m, MIP4_AUTH_MN_FA, &kmnfa), 0);
@@ -365,8 +272,7 @@ Test(fad_relay, pending_timeout_answers_78)
 	cr_assert_eq(f.stats.pending_timeouts, 1);
 	cr_assert_eq(f.stats.denied[78 - 64], 1);
 	/* A late reply now matches nothing. */
-	n = mk_reply(b, sizeof(b), HOME, 0, 300, id, &kfaha);
-	in_net(b, n, HA ":434", now0 + 6000);
+	home_reply(0, 300, id, &kfaha, 6000);
 	cr_assert_eq(f.stats.drop_unknown_visitor, 1);
 }
 
@@ -389,7 +295,7 @@ static void expect_denial(uint8_t code)
 	cr_assert_eq(nsent, 1, "one reply, nothing relayed");
 	cr_assert(is_dst(&sent[0], MN_SRC) || is_dst(&sent[0], MN2_SRC));
 	struct mip4_msg m;
-	decode(&sent[0], &m);
+	fx_decode(&sent[0], &m);
 	cr_assert_eq(m.type, MIP4_MSG_REG_REPLY);
 	cr_assert_eq(m.code, code);
 	cr_assert_eq(f.stats.denied[code - 64], 1);
@@ -416,7 +322,7 @@ Test(fad_relay, mn_fa_wrong_or_absent_67)
 	in_cell(b, n, MN_SRC, 0, now0);
 	expect_denial(67);
 	struct mip4_msg m;
-	decode(&sent[0], &m);
+	fx_decode(&sent[0], &m);
 	cr_assert(!m.auth[MIP4_AUTH_MN_FA].present);
 	nsent = 0;
 	n = mk_request(b, sizeof(b), MIP4_MSG_REG_REQUEST, HOME, HA, COA0, 300, 0, id_at(1), NULL,
@@ -522,8 +428,7 @@ Test(fad_relay, deregistration_removes_visitor)
 	cr_assert_eq(nsent, 1);
 	cr_assert(is_dst(&sent[0], HA ":434"));
 	cr_assert_eq(f.stats.relayed_deregistrations, 1);
-	n = mk_reply(b, sizeof(b), HOME, 0, 0, id, &kfaha);
-	in_net(b, n, HA ":434", now0 + 2010);
+	home_reply(0, 0, id, &kfaha, 2010);
 	cr_assert_eq(nsent, 2);
 	cr_assert(is_dst(&sent[1], MN_SRC));
 	cr_assert_null(fad_visitor_find(&f, a4(HOME)));
@@ -533,35 +438,30 @@ Test(fad_relay, deregistration_removes_visitor)
 Test(fad_relay, dereg_reply_of_synchronized_handoff)
 {
 	uint64_t id = register_home();
-	uint8_t b[512];
 	/* A reply with the request's own id again is no deregistration reply. */
-	size_t n = mk_reply(b, sizeof(b), HOME, 0, 0, id, &kfaha);
-	in_net(b, n, HA ":434", now0 + 3000);
+	home_reply(0, 0, id, &kfaha, 3000);
 	cr_assert_eq(nsent, 0);
 	cr_assert_eq(f.stats.drop_unmatched_reply, 1);
 	/* Forged FA-HA: dropped, the visitor stays. */
 	struct roam_key bad = kfaha;
 	bad.bytes[0] ^= 1;
-	n = mk_reply(b, sizeof(b), HOME, 0, 0, mip4_id_dereg(id), &bad);
-	in_net(b, n, HA ":434", now0 + 3000);
+	home_reply(0, 0, mip4_id_dereg(id), &bad, 3000);
 	cr_assert_eq(nsent, 0);
 	cr_assert_not_null(fad_visitor_find(&f, a4(HOME)));
 	/* An older Identification: no deregistration reply of a later request. */
-	n = mk_reply(b, sizeof(b), HOME, 0, 0, id - (1ULL << 32), &kfaha);
-	in_net(b, n, HA ":434", now0 + 3000);
+	home_reply(0, 0, id - (1ULL << 32), &kfaha, 3000);
 	cr_assert_eq(nsent, 0);
 	cr_assert_eq(f.stats.drop_unmatched_reply, 2);
 	/* The real one answers the request the mobile sent via its new FA (Identification
 	 * mip4_id_dereg of that request): relayed to the mobile on its cell, then the visitor
 	 * goes. */
 	uint64_t via_new = id_at(2500);
-	n = mk_reply(b, sizeof(b), HOME, 0, 0, mip4_id_dereg(via_new), &kfaha);
-	in_net(b, n, HA ":434", now0 + 3000);
+	home_reply(0, 0, mip4_id_dereg(via_new), &kfaha, 3000);
 	cr_assert_eq(nsent, 1);
 	cr_assert(is_dst(&sent[0], MN_SRC));
 	cr_assert_eq(sent[0].ifindex, 11);
 	struct mip4_msg m;
-	decode(&sent[0], &m);
+	fx_decode(&sent[0], &m);
 	cr_assert_eq(m.lifetime, 0);
 	cr_assert_eq(mip4_id_match(m.id, via_new), 2);
 	cr_assert_eq(mip4_auth_verify(sent[0].data, &m, MIP4_AUTH_MN_HA, &kmnha), 0);
@@ -577,9 +477,7 @@ Test(fad_relay, dereg_reply_waits_behind_queued_items)
 	/* Data the data plane queued for the mobile (none attached here: dropped in order). */
 	cr_assert_eq(bfifo_push(&v->b->cur.fifo, BFIFO_DATA, "abcd", 4, now0), 0);
 	cr_assert_eq(bfifo_push(&v->b->cur.fifo, BFIFO_DATA, "efgh", 4, now0), 0);
-	uint8_t b[512];
-	size_t n = mk_reply(b, sizeof(b), HOME, 0, 0, mip4_id_dereg(id), &kfaha);
-	in_net(b, n, HA ":434", now0 + 3000);
+	home_reply(0, 0, mip4_id_dereg(id), &kfaha, 3000);
 	cr_assert_eq(f.stats.drop_no_dataplane, 2, "the data left first");
 	cr_assert_eq(nsent, 1);
 	cr_assert_null(fad_visitor_find(&f, a4(HOME)));
@@ -601,7 +499,7 @@ Test(fad_relay, fbu_forwarding_and_fback_via_new_fa)
 	cr_assert_eq(nsent, 1);
 	cr_assert(is_dst(&sent[0], NCOA ":434"), "FBAck via the new FA");
 	struct mip4_msg m;
-	decode(&sent[0], &m);
+	fx_decode(&sent[0], &m);
 	cr_assert_eq(m.type, MIP4_MSG_FBACK);
 	cr_assert_eq(m.code, 0);
 	cr_assert_eq(m.id, id);
@@ -618,8 +516,7 @@ Test(fad_relay, fbu_forwarding_and_fback_via_new_fa)
 	cr_assert_eq(f.stats.fbu_replay, 1);
 	/* The deregistration reply arriving now goes the forwarding way (data plane). */
 	nsent = 0;
-	n = mk_reply(b, sizeof(b), HOME, 0, 0, mip4_id_dereg(v->reg_id), &kfaha);
-	in_net(b, n, HA ":434", now0 + 4200);
+	home_reply(0, 0, mip4_id_dereg(v->reg_id), &kfaha, 4200);
 	cr_assert_eq(nsent, 0, "not sent on the old cell");
 	cr_assert_eq(f.stats.drr_received, 1);
 	cr_assert_eq(f.stats.drop_no_dataplane, 1);
@@ -637,7 +534,7 @@ Test(fad_relay, fbu_refusals)
 	in_cell(b, n, MN_SRC, 0, now0);
 	cr_assert_eq(nsent, 1);
 	struct mip4_msg m;
-	decode(&sent[0], &m);
+	fx_decode(&sent[0], &m);
 	cr_assert_eq(m.type, MIP4_MSG_FBACK);
 	cr_assert_eq(m.code, 65);
 	cr_assert(is_dst(&sent[0], MN_SRC), "refusals go back to the sender");
@@ -649,18 +546,18 @@ Test(fad_relay, fbu_refusals)
 	n = mk_fbu(b, sizeof(b), HOME, NCOA, 5, id_at(2), &bad);
 	in_cell(b, n, MN_SRC, 0, now0 + 100);
 	cr_assert_eq(nsent, 1);
-	decode(&sent[0], &m);
+	fx_decode(&sent[0], &m);
 	cr_assert_eq(m.code, 67);
 	cr_assert(!m.auth[MIP4_AUTH_MN_PAR].present);
 	/* Too long: 69. */
 	n = mk_fbu(b, sizeof(b), HOME, NCOA, 11, id_at(3), &kmnfa);
 	in_cell(b, n, MN_SRC, 0, now0 + 200);
-	decode(&sent[1], &m);
+	fx_decode(&sent[1], &m);
 	cr_assert_eq(m.code, 69);
 	/* Care-of address of ours: 77. */
 	n = mk_fbu(b, sizeof(b), HOME, COA1, 5, id_at(4), &kmnfa);
 	in_cell(b, n, MN_SRC, 0, now0 + 300);
-	decode(&sent[2], &m);
+	fx_decode(&sent[2], &m);
 	cr_assert_eq(m.code, 77);
 	/* A stranger (no SA): dropped. */
 	n = mk_fbu(b, sizeof(b), HOME2, NCOA, 5, id_at(5), &kmnfa);
@@ -690,27 +587,19 @@ Test(fad_relay, new_fa_relays_fbu_and_fback)
 	cr_assert_eq(memcmp(sent[0].data, b, n), 0, "relayed unchanged");
 	cr_assert_eq(f.stats.fbu_relayed, 1);
 	/* The FBAck from the previous FA comes back to us: relayed to the mobile. */
-	struct mip4_msg m;
 	struct wbuf w;
-	memset(&m, 0, sizeof(m));
-	m.type = MIP4_MSG_FBACK;
-	m.lifetime = 5;
-	m.home = a4(HOME);
-	m.ha = a4("203.0.113.50");
-	m.id = id_at(1);
-	m.has_id = 1;
-	wbuf_init_fixed(&w, b, sizeof(b));
-	cr_assert_eq(mip4_msg_encode(&w, &m), 0);
-	cr_assert_eq(mip4_auth_append(&w, 0, MIP4_AUTH_MN_PAR, 4000, &kmnfa), 0);
+	struct fx_hdr h = { .type = MIP4_MSG_FBACK, .life = 5, .home = HOME, .ha = "203.0.113.50",
+			    .id = id_at(1) };
+	fx_msg(&w, b, sizeof(b), &h);
+	fx_auth(&w, MIP4_AUTH_MN_PAR, 4000, &kmnfa);
 	in_net(b, w.len, "203.0.113.50:434", now0 + 20);
 	cr_assert_eq(nsent, 2);
 	cr_assert(is_dst(&sent[1], "192.0.2.10:6000"), "to the FBU's sender");
 	cr_assert_eq(sent[1].ifindex, 12);
 	cr_assert_eq(f.stats.fback_relayed, 1);
 	/* For a stranger: dropped. */
-	m.home = a4("192.0.2.99");
-	wbuf_init_fixed(&w, b, sizeof(b));
-	cr_assert_eq(mip4_msg_encode(&w, &m), 0);
+	h.home = "192.0.2.99";
+	fx_msg(&w, b, sizeof(b), &h);
 	in_net(b, w.len, "203.0.113.50:434", now0 + 30);
 	cr_assert_eq(nsent, 2);
 	cr_assert_eq(f.stats.fback_unknown, 1);
@@ -727,14 +616,14 @@ Test(fad_relay, plain_mode_refuses_fbu)
 	size_t n = mk_fbu(b, sizeof(b), HOME, NCOA, 5, id_at(10), &kmnfa);
 	in_cell(b, n, MN_SRC, 0, now0 + 100);
 	struct mip4_msg m;
-	decode(&sent[0], &m);
+	fx_decode(&sent[0], &m);
 	cr_assert_eq(m.code, 65);
 	/* reverse_tunnel: off -> 74 on T. */
 	nsent = 0;
 	n = mk_request(b, sizeof(b), MIP4_MSG_REG_REQUEST, HOME2, HA, COA0, 300, MIP4_REQ_T,
 		       id_at(11), NULL, NULL);
 	in_cell(b, n, MN2_SRC, 0, now0 + 200);
-	decode(&sent[0], &m);
+	fx_decode(&sent[0], &m);
 	cr_assert_eq(m.code, 74);
 }
 
@@ -788,8 +677,7 @@ Test(fad_relay, mobile_returns_to_forwarding_fa)
 	cr_assert_eq(v->state, FAD_V_PENDING, "back on our cell: forwarding ends at once (no loop)");
 	cr_assert_eq(f.stats.forwarding_returned, 1);
 	cr_assert_not(v->anticipated, "its request is here: nothing waits for it");
-	n = mk_reply(b, sizeof(b), HOME, 0, 300, id, &kfaha);
-	in_net(b, n, HA ":434", now0 + 2050);
+	home_reply(0, 300, id, &kfaha, 2050);
 	cr_assert_eq(nsent, 2);
 	cr_assert(is_dst(&sent[1], MN_SRC));
 	cr_assert_eq(sent[1].ifindex, 12);

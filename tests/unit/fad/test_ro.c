@@ -3,33 +3,21 @@
  * Binding Warning (240: home, target = sender) to each configured home agent, at most once per
  * second per (home, sender); nothing when binding_warnings is off or the sender is a home agent. */
 #include <criterion/criterion.h>
-#include <arpa/inet.h>
 #include <string.h>
 
-#include "../../../fa/fad.h"
+#include "fad_fixture.h"
 
 static struct fad f;
 static struct fad_ha_sa has[2];
-static struct { struct roam_sockaddr dst; uint8_t data[64]; size_t len; } sent[8];
+static struct fx_sent sent[8];
 static int nsent;
 
 static int fake_send(void *arg, const struct roam_sockaddr *dst, const struct roam_ipaddr *src,
 		     int ifindex, const void *data, size_t len)
 {
-	(void)arg, (void)src, (void)ifindex;
-	cr_assert_lt(nsent, 8);
-	sent[nsent].dst = *dst;
-	memcpy(sent[nsent].data, data, len);
-	sent[nsent].len = len;
-	nsent++;
+	(void)arg;
+	fx_record(sent, &nsent, 8, dst, src, ifindex, data, len);
 	return 0;
-}
-
-static struct in_addr a4(const char *s)
-{
-	struct in_addr a;
-	cr_assert_eq(inet_pton(AF_INET, s, &a), 1);
-	return a;
 }
 
 static void setup(void)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../../ha/had.h"
+#include "had_fixture.h"
 #include "roam/ip.h"
 
 #define KEY1 "00112233445566778899aabbccddeeff"
@@ -96,14 +96,7 @@ static int f_send(void *arg, const struct roam_sockaddr *dst, const void *data, 
 
 static void setup_text(const char *text)
 {
-	memset(&h, 0, sizeof(h));
-	char err[256] = "";
-	cr_assert_eq(had_conf_load_string(&h.conf, text, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(had_sa_build(&h), 0);
-	cr_assert_eq(had_store_init(&h, now0), 0);
-	h.send = f_send;
-	h.drop_rl.burst = 1000;
-	h.drop_rl.interval_ms = 1;
+	hx_had_init(&h, text, now0, f_send, false);
 	struct had_dp_ops ops = { f_xmit, f_deliver, f_install, NULL };
 	had_dp_init_ops(&h, &ops);
 	nev = 0;
@@ -119,40 +112,17 @@ static void setup(void)
 
 static void teardown(void)
 {
-	had_store_destroy(&h);
-	had_dp_close(&h);
-	had_sa_free(&h);
-	had_conf_free(&h.conf);
-}
-
-static struct roam_ipaddr ip(const char *s)
-{
-	struct roam_ipaddr a;
-	memset(&a, 0, sizeof(a));
-	cr_assert_eq(roam_ipaddr_parse(s, &a), 0);
-	return a;
+	hx_had_fini(&h);
 }
 
 /* An IPv4/UDP datagram src -> dst carrying seq (4 bytes). */
 static size_t udp_pkt(uint8_t *buf, size_t cap, const char *src, const char *dst, uint32_t seq,
 		      uint8_t ttl, uint8_t tos, int df)
 {
-	struct roam_ip_udp p;
-	memset(&p, 0, sizeof(p));
-	p.src = ip(src);
-	p.dst = ip(dst);
-	p.sport = 5000;
-	p.dport = 6000;
-	p.ttl = ttl;
-	p.tos = tos;
-	p.df = df;
-	p.id = (uint16_t)seq;
 	uint8_t pl[4] = { (uint8_t)(seq >> 24), (uint8_t)(seq >> 16), (uint8_t)(seq >> 8),
 			  (uint8_t)seq };
-	struct wbuf w;
-	wbuf_init_fixed(&w, buf, cap);
-	cr_assert_eq(roam_ip_udp_build(&w, &p, pl, sizeof(pl)), 0);
-	return w.len;
+	struct roam_ip_udp opt = { .ttl = ttl, .tos = tos, .df = df, .id = (uint16_t)seq };
+	return fx_udp(buf, cap, src, dst, opt, pl, sizeof(pl));
 }
 
 /* The correspondent at 203.0.113.5 sends seq to home. */

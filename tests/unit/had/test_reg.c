@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../../ha/had.h"
+#include "had_fixture.h"
 #include "roam/clock.h"
 
 #define KEY1 "00112233445566778899aabbccddeeff"
@@ -62,14 +62,7 @@ static int capture(void *arg, const struct roam_sockaddr *dst, const void *data,
 
 static void setup_text(const char *text)
 {
-	memset(&h, 0, sizeof(h));
-	char err[256] = "";
-	cr_assert_eq(had_conf_load_string(&h.conf, text, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(had_sa_build(&h), 0);
-	cr_assert_eq(had_store_init(&h, now0), 0);
-	h.send = capture;
-	h.drop_rl.burst = 1000;
-	h.drop_rl.interval_ms = 1;
+	hx_had_init(&h, text, now0, capture, false);
 	nsent = 0;
 	send_result = 0;
 	auth_key_from_hex(&k1, AUTH_ALG_HMAC_MD5, KEY1);
@@ -84,31 +77,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	had_store_destroy(&h);
-	had_sa_free(&h);
-	had_conf_free(&h.conf);
-}
-
-static struct in_addr a4(const char *s)
-{
-	struct roam_ipaddr a;
-	cr_assert_eq(roam_ipaddr_parse(s, &a), 0);
-	return a.v4;
-}
-
-static struct roam_ipaddr ip(const char *s)
-{
-	struct roam_ipaddr a;
-	memset(&a, 0, sizeof(a));
-	cr_assert_eq(roam_ipaddr_parse(s, &a), 0);
-	return a;
-}
-
-static struct roam_sockaddr sa(const char *s)
-{
-	struct roam_sockaddr x;
-	cr_assert_eq(roam_sockaddr_parse(s, 434, &x), 0);
-	return x;
+	hx_had_fini(&h);
 }
 
 struct req {

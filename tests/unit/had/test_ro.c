@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../../ha/had.h"
+#include "had_fixture.h"
 
 #define KEY1 "00112233445566778899aabbccddeeff"
 #define CNKEY "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
@@ -64,15 +64,7 @@ static int capture(void *arg, const struct roam_sockaddr *dst, const void *data,
 
 static void setup(void)
 {
-	memset(&h, 0, sizeof(h));
-	char err[256] = "";
-	cr_assert_eq(had_conf_load_string(&h.conf, conf_text, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(had_sa_build(&h), 0);
-	cr_assert_eq(had_ro_build(&h), 0);
-	cr_assert_eq(had_store_init(&h, now0), 0);
-	h.send = capture;
-	h.drop_rl.burst = 1000;
-	h.drop_rl.interval_ms = 1;
+	hx_had_init(&h, conf_text, now0, capture, true);
 	nsent = 0;
 	auth_key_from_hex(&k1, AUTH_ALG_HMAC_MD5, KEY1);
 	auth_key_from_hex(&kcn, AUTH_ALG_HMAC_MD5, CNKEY);
@@ -81,27 +73,10 @@ static void setup(void)
 
 static void teardown(void)
 {
-	had_store_destroy(&h);
-	had_sa_free(&h);
-	had_ro_free(&h);
-	had_conf_free(&h.conf);
+	hx_had_fini(&h);
 }
 
 TestSuite(ro, .init = setup, .fini = teardown);
-
-static struct in_addr a4(const char *s)
-{
-	struct roam_ipaddr a;
-	cr_assert_eq(roam_ipaddr_parse(s, &a), 0);
-	return a.v4;
-}
-
-static struct roam_sockaddr sa(const char *s)
-{
-	struct roam_sockaddr x;
-	cr_assert_eq(roam_sockaddr_parse(s, 434, &x), 0);
-	return x;
-}
 
 static int dst_is(int i, const char *s)
 {
@@ -315,4 +290,78 @@ Test(ro, reload_keeps_replay_state_of_unchanged_correspondents)
 	cr_assert_eq(had_ro_build(&h), 0);
 	ro_msg(MIP4_MSG_RO_REQUEST, 0, ntp0 + 5, "192.0.2.50:434", &kcn, 5001, now0);
 	cr_assert_eq(h.ro.st.drop_replay, 1);
+}
+
+/* An update sent with A and not acknowledged is re-sent after 1, 2, 4 s with a fresh
+ * Identification and the lifetime reduced by the time passed; acknowledged, it stops. */
+Test(ro, unacknowledged_update_resent_until_acknowledged)
+{
+	reg("198.51.100.7", 60, ntp0, now0);
+	struct mip4_msg u = bu_at(1, "192.0.2.50", &kcn);
+	cr_assert_eq(h.ro.cns[0].npend, 1);
+	nsent = 0;
+	cr_assert_eq(had_ro_tick(&h, ntp_at(now0)), auth_ntp_to_unix_ms(ntp0) + 1000);
+	cr_assert_eq(nsent, 0, "not yet due");
+	had_ro_tick(&h, ntp_at(now0 + 1000));
+	cr_assert_eq(nsent, 1);
+	struct mip4_msg r = bu_at(0, "192.0.2.50", &kcn);
+	cr_assert_gt(r.id, u.id, "a fresh Identification");
+	cr_assert_eq(r.lifetime, 59);
+	cr_assert_eq(r.coa.s_addr, u.coa.s_addr);
+	cr_assert_eq(h.ro.st.bu_retx, 1);
+	/* the acknowledge of the first transmission does not end it (not the pending id) ... */
+	ro_msg(MIP4_MSG_RO_ACK, 0, u.id, "192.0.2.50:434", &kcn, 5001, now0 + 1000);
+	cr_assert_eq(h.ro.cns[0].npend, 1);
+	/* ... the acknowledge of the last one does */
+	ro_msg(MIP4_MSG_RO_ACK, 0, r.id, "192.0.2.50:434", &kcn, 5001, now0 + 1000);
+	cr_assert_eq(h.ro.cns[0].npend, 0);
+	cr_assert_eq(had_ro_tick(&h, ntp_at(now0 + 10000)), UINT64_MAX);
+	cr_assert_eq(nsent, 1);
+}
+
+Test(ro, unacknowledged_update_given_up_after_four_transmissions)
+{
+	reg("198.51.100.7", 60, ntp0, now0);
+	nsent = 0;
+	for (uint64_t s = 1; s <= 20; s++)
+		had_ro_tick(&h, ntp_at(now0 + s * 1000));
+	cr_assert_eq(nsent, 3, "re-sent at 1, 3 and 7 s");
+	cr_assert_eq(h.ro.st.bu_retx, 3);
+	cr_assert_eq(h.ro.st.bu_given_up, 1);
+	cr_assert_eq(h.ro.cns[0].npend, 0);
+	/* a forged acknowledge would not have ended it either */
+	reg("198.51.100.7", 60, ntp0 + (30ULL << 32), now0 + 30000);
+	ro_msg(MIP4_MSG_RO_ACK, 0, h.ro.cns[0].last_id, "192.0.2.50:434", &kcn2, 5001, now0 + 30000);
+	cr_assert_eq(h.ro.cns[0].npend, 1);
+}
+
+/* The re-sent update of a synchronized move carries the same relayed deregistration reply; a
+ * newer update for the home address replaces the pending one. */
+Test(ro, resent_update_keeps_the_relayed_reply_and_newest_wins)
+{
+	reg("198.51.100.7", 60, ntp0, now0);
+	uint64_t id = ntp0 + (1ULL << 32);
+	reg("203.0.113.9", 60, id, now0 + 1000);
+	cr_assert_eq(h.ro.cns[0].npend, 1, "the move's update replaced the first one");
+	nsent = 0;
+	had_ro_tick(&h, ntp_at(now0 + 2000));
+	cr_assert_eq(nsent, 1);
+	struct mip4_msg u = bu_at(0, "192.0.2.50", &kcn);
+	cr_assert_eq(u.coa.s_addr, a4("203.0.113.9").s_addr);
+	cr_assert(u.exts & MIP4_HAS_RO_RELAY);
+	cr_assert_eq(u.relay_dst.s_addr, a4("198.51.100.7").s_addr);
+	struct mip4_msg d;
+	cr_assert_eq(mip4_msg_decode(u.relay, u.relay_len, &d), 0);
+	cr_assert_eq(d.id, mip4_id_dereg(id));
+	cr_assert_eq(mip4_auth_verify(u.relay, &d, MIP4_AUTH_MN_HA, &k1), 0);
+}
+
+Test(ro, without_acknowledge_nothing_pending)
+{
+	h.conf.ro.acknowledge = false;
+	reg("198.51.100.7", 60, ntp0, now0);
+	cr_assert_eq(h.ro.cns[0].npend, 0);
+	nsent = 0;
+	had_ro_tick(&h, ntp_at(now0 + 5000));
+	cr_assert_eq(nsent, 0);
 }

@@ -11,6 +11,8 @@
 #include "../../../lac/lacd.h"
 #include "roam/auth.h"
 
+#include "../common/radius_tunnel.h"
+
 #define MIN1 "3125550100" /* in the static table (312*) */
 #define MIN2 "4125550100" /* not in it */
 #define RSECRET "testing123"
@@ -91,23 +93,12 @@ static void answer(unsigned i, struct radius_pkt *p, const struct roam_sockaddr 
 
 static struct radius_pkt accept_pkt(const uint8_t *req_auth, bool with_password)
 {
-	static uint8_t t1[4] = { 1, 0, 0, RADIUS_TUNNEL_L2TP }, m1[4] = { 1, 0, 0, 1 },
-		       p1[4] = { 1, 0, 0, 5 }, e1[] = "\x01"
-						      "203.0.113.5";
-	static uint8_t t2[4] = { 2, 0, 0, RADIUS_TUNNEL_L2TP }, m2[4] = { 2, 0, 0, 1 },
-		       p2[4] = { 2, 0, 0, 1 }, e2[] = "\x02"
-						      "203.0.113.9";
+	static struct radius_tunnel_attrs a1, a2;
 	static uint8_t tpw[1 + 2 + 256];
 	size_t el;
 	struct radius_pkt p = { .code = RADIUS_ACCESS_ACCEPT };
-	radius_pkt_add(&p, RADIUS_TUNNEL_TYPE, t1, 4);
-	radius_pkt_add(&p, RADIUS_TUNNEL_MEDIUM_TYPE, m1, 4);
-	radius_pkt_add(&p, RADIUS_TUNNEL_SERVER_ENDPOINT, e1, sizeof(e1) - 1);
-	radius_pkt_add(&p, RADIUS_TUNNEL_PREFERENCE, p1, 4);
-	radius_pkt_add(&p, RADIUS_TUNNEL_TYPE, t2, 4);
-	radius_pkt_add(&p, RADIUS_TUNNEL_MEDIUM_TYPE, m2, 4);
-	radius_pkt_add(&p, RADIUS_TUNNEL_SERVER_ENDPOINT, e2, sizeof(e2) - 1);
-	radius_pkt_add(&p, RADIUS_TUNNEL_PREFERENCE, p2, 4);
+	radius_add_l2tp_tunnel(&p, &a1, 1, "203.0.113.5", 5);
+	radius_add_l2tp_tunnel(&p, &a2, 2, "203.0.113.9", 1);
 	if (with_password) {
 		tpw[0] = 2;
 		cr_assert_eq(radius_tunnel_password_encrypt(rs, RSLEN, req_auth, 0x8001,

@@ -200,6 +200,15 @@ static void um_in(const uint8_t *pkt, size_t len, uint32_t src)
 	lacd_ho_input(&h, pkt, len, src, now);
 }
 
+/* A USER-MOVED of the LAC lac (timestamp ts, key k with id key_id, auth_proto) from lac. */
+static void um_from(uint32_t lac, uint64_t ts, const struct roam_key *k, uint8_t key_id,
+		    uint16_t auth_proto)
+{
+	uint8_t pkt[256];
+	size_t n = make_um(pkt, sizeof(pkt), lac, ts, k, key_id, auth_proto);
+	um_in(pkt, n, lac);
+}
+
 TestSuite(lacd_handoff, .init = setup, .fini = teardown);
 
 /* ---- the keys file ---- */
@@ -246,9 +255,7 @@ Test(lacd_handoff, enabled_needs_key_file)
 
 Test(lacd_handoff, genuine_user_moved_stored_until_hold_time)
 {
-	uint8_t pkt[256];
-	size_t n = make_um(pkt, sizeof(pkt), OTHER_LAC, wall, &key_cur, 7, PPP_PROTO_CHAP);
-	um_in(pkt, n, OTHER_LAC);
+	um_from(OTHER_LAC, wall, &key_cur, 7, PPP_PROTO_CHAP);
 	cr_assert_eq(h.ho.stats.um_accepted, 1);
 	struct lacd_ho_entry *e = lacd_ho_lookup(&h, MIN1, now);
 	cr_assert_not_null(e);
@@ -265,9 +272,7 @@ Test(lacd_handoff, genuine_user_moved_stored_until_hold_time)
 
 Test(lacd_handoff, previous_key_accepted)
 {
-	uint8_t pkt[256];
-	size_t n = make_um(pkt, sizeof(pkt), OTHER_LAC, wall, &key_prev, 3, PPP_PROTO_CHAP);
-	um_in(pkt, n, OTHER_LAC);
+	um_from(OTHER_LAC, wall, &key_prev, 3, PPP_PROTO_CHAP);
 	cr_assert_eq(h.ho.stats.um_accepted, 1);
 	cr_assert_not_null(lacd_ho_lookup(&h, MIN1, now));
 }
@@ -484,9 +489,7 @@ Test(lacd_handoff, disabled_gives_plain_cdn)
 	cr_assert_eq(count(L2TP_MSG_STOPCCN, before), 0, "idle timer as usual");
 	cr_assert_eq(h.ho.stats.plain_cdn, 1);
 	/* USER_MOVED is not even looked at. */
-	uint8_t pkt[256];
-	size_t n = make_um(pkt, sizeof(pkt), OTHER_LAC, wall, &key_cur, 7, PPP_PROTO_CHAP);
-	um_in(pkt, n, OTHER_LAC);
+	um_from(OTHER_LAC, wall, &key_cur, 7, PPP_PROTO_CHAP);
 	cr_assert_eq(h.ho.stats.um_accepted, 0);
 }
 
@@ -782,9 +785,7 @@ Test(lacd_handoff, no_chap_answer_falls_back)
 
 Test(lacd_handoff, pap_mobile_gets_plain_call)
 {
-	uint8_t pkt[256];
-	size_t n = make_um(pkt, sizeof(pkt), OTHER_LAC, wall, &key_cur, 7, PPP_PROTO_PAP);
-	um_in(pkt, n, OTHER_LAC);
+	um_from(OTHER_LAC, wall, &key_cur, 7, PPP_PROTO_PAP);
 	attach(5);
 	cr_assert_not_null(lacd_session_by_min(&h, MIN1), "a call at once");
 	cr_assert_eq(h.ho.stats.fallback_not_chap, 1);
@@ -867,10 +868,7 @@ Test(lacd_handoff, a_b_a_newer_user_moved_replaces_own_entry)
 	cr_assert_eq(e->um.old_tunnel_id, own_tid);
 	uint64_t own_ts = e->um.timestamp_ms;
 
-	uint8_t pkt[256];
-	size_t n = make_um(pkt, sizeof(pkt), OTHER_LAC, own_ts + 2000, &key_cur, 7,
-			   PPP_PROTO_CHAP);
-	um_in(pkt, n, OTHER_LAC);
+	um_from(OTHER_LAC, own_ts + 2000, &key_cur, 7, PPP_PROTO_CHAP);
 	e = lacd_ho_lookup(&h, MIN1, now);
 	cr_assert_not_null(e);
 	cr_assert_not(e->own, "B's USER_MOVED replaced our own entry");
@@ -879,8 +877,7 @@ Test(lacd_handoff, a_b_a_newer_user_moved_replaces_own_entry)
 	cr_assert_eq(h.ho.stats.own_superseded, 1);
 
 	/* A third LAC's USER_MOVED for the same MIN, older than B's, arriving late. */
-	n = make_um(pkt, sizeof(pkt), THIRD_LAC, own_ts + 1000, &key_cur, 7, PPP_PROTO_CHAP);
-	um_in(pkt, n, THIRD_LAC);
+	um_from(THIRD_LAC, own_ts + 1000, &key_cur, 7, PPP_PROTO_CHAP);
 	cr_assert_eq(h.ho.stats.um_older, 1);
 	cr_assert_eq(lacd_ho_lookup(&h, MIN1, now)->um.lac_addr, OTHER_LAC);
 
@@ -922,10 +919,7 @@ Test(lacd_handoff, a_b_a_refused_stale_own_entry_asks_again)
 	cr_assert_not_null(s);
 	uint16_t first_sid = s->s.id;
 
-	uint8_t pkt[256];
-	size_t n = make_um(pkt, sizeof(pkt), OTHER_LAC, own_ts + 2000, &key_cur, 7,
-			   PPP_PROTO_CHAP);
-	um_in(pkt, n, OTHER_LAC);
+	um_from(OTHER_LAC, own_ts + 2000, &key_cur, 7, PPP_PROTO_CHAP);
 
 	unsigned bout = nout, bacc = nacc;
 	msg_init(L2TP_MSG_ICRP, first_sid);

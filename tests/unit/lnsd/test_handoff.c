@@ -148,11 +148,8 @@ static struct l2tp_tunnel *tunnel_up(int i, bool auth)
 
 static void iccn(void)
 {
-	msg_init(L2TP_MSG_ICCN, lns_sid);
-	m.avps = L2TP_AVP_BIT(L2TP_AVP_TX_CONNECT_SPEED) | L2TP_AVP_BIT(L2TP_AVP_FRAMING_TYPE) |
-		 L2TP_AVP_BIT(L2TP_AVP_SEQUENCING_REQUIRED);
-	m.tx_connect_speed = 9600;
-	m.framing_type = 2;
+	peer_iccn(lns_sid);
+	m.avps |= L2TP_AVP_BIT(L2TP_AVP_SEQUENCING_REQUIRED);
 }
 
 /* A call from the current LAC (session lsid) with the mobile's PPP brought up. */

@@ -51,14 +51,7 @@ static struct lnsd_session *call(uint16_t lsid)
 	msg_init(L2TP_MSG_SCCCN, 0);
 	feed();
 	peer_icrq(lsid, "3125550100");
-	feed();
-	cr_assert_eq(last(), L2TP_MSG_ICRP);
-	lns_sid = r.assigned_session_id;
-	msg_init(L2TP_MSG_ICCN, lns_sid);
-	m.avps = L2TP_AVP_BIT(L2TP_AVP_TX_CONNECT_SPEED) | L2TP_AVP_BIT(L2TP_AVP_FRAMING_TYPE);
-	m.tx_connect_speed = 9600;
-	m.framing_type = 2;
-	feed();
+	lns_sid = peer_call(lsid);
 	struct lnsd_session *s = lnsd_session_of(l2tp_session_find(&h.ep, tid, lns_sid));
 	cr_assert_not_null(s);
 	cr_assert_not_null(s->ppp, "PPP started at ICCN");

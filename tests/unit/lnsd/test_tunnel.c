@@ -56,23 +56,12 @@ static void send_sccrq(bool with_challenge)
 /* SCCRQ / SCCRP / SCCCN with authentication; returns with the tunnel established. */
 static void bring_up(void)
 {
-	uint8_t resp[16];
 	send_sccrq(true);
 	cr_assert_eq(last(), L2TP_MSG_SCCRP);
 	cr_assert_eq(r.tunnel_id, 77);
 	cr_assert(r.avps & L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TUNNEL_ID));
 	tid = r.assigned_tunnel_id;
-	cr_assert_eq(l2tp_challenge_verify(L2TP_MSG_SCCRP, (const uint8_t *)secret, strlen(secret),
-					   lac_challenge, 16, r.challenge_response), 0,
-		     "SCCRP's Challenge Response must answer our challenge");
-	cr_assert(r.avps & L2TP_AVP_BIT(L2TP_AVP_CHALLENGE));
-	cr_assert_eq(l2tp_challenge_response(L2TP_MSG_SCCCN, (const uint8_t *)secret,
-					     strlen(secret), r.challenge.p, r.challenge.len, resp),
-		     0);
-	msg_init(L2TP_MSG_SCCCN, 0);
-	m.avps = L2TP_AVP_BIT(L2TP_AVP_CHALLENGE_RESPONSE);
-	memcpy(m.challenge_response, resp, 16);
-	feed();
+	peer_scccn_auth(lac_challenge, "SCCRP's Challenge Response must answer our challenge");
 	struct l2tp_tunnel *t = l2tp_tunnel_find(&h.ep, tid);
 	cr_assert_not_null(t);
 	cr_assert_eq(t->state, LNSD_T_ESTABLISHED);
@@ -84,15 +73,7 @@ static void bring_up(void)
 static uint16_t call(uint16_t lsid, const char *min)
 {
 	peer_icrq(lsid, min);
-	feed();
-	cr_assert_eq(last(), L2TP_MSG_ICRP);
-	cr_assert_eq(r.session_id, lsid);
-	uint16_t sid = r.assigned_session_id;
-	msg_init(L2TP_MSG_ICCN, sid);
-	m.avps = L2TP_AVP_BIT(L2TP_AVP_TX_CONNECT_SPEED) | L2TP_AVP_BIT(L2TP_AVP_FRAMING_TYPE);
-	m.tx_connect_speed = 9600;
-	m.framing_type = 2;
-	feed();
+	uint16_t sid = peer_call(lsid);
 	struct lnsd_session *s = lnsd_session_of(l2tp_session_find(&h.ep, tid, sid));
 	cr_assert_not_null(s);
 	cr_assert_eq(s->s.state, LNSD_S_ESTABLISHED);
@@ -226,12 +207,7 @@ Test(lnsd_tunnel, retransmitted_sccrq_does_not_make_a_second_tunnel)
 Test(lnsd_tunnel, unknown_mandatory_avp_in_session_message_gives_cdn)
 {
 	bring_up();
-	msg_init(L2TP_MSG_ICRQ, 0);
-	m.avps = L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_SESSION_ID) | L2TP_AVP_BIT(L2TP_AVP_CALL_SERIAL);
-	m.assigned_session_id = 9;
-	m.n_unknown = 1;
-	m.unknown[0] = (struct l2tp_avp_raw){ .vendor = 9, .type = 7, .mandatory = 1 };
-	feed();
+	peer_icrq_unknown_avp(9, true);
 	cr_assert_eq(last(), L2TP_MSG_CDN);
 	cr_assert_eq(r.session_id, 9);
 	cr_assert_eq(r.result.result, L2TP_CDN_GENERAL_ERROR);

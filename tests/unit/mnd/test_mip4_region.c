@@ -8,7 +8,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "../../../mnd/mip4_sm.h"
+#include "mnd_fixture.h"
 
 #define MNHA "00112233445566778899aabbccddeeff"
 #define MNGFA "0f0e0d0c0b0a09080706050403020100"
@@ -18,108 +18,41 @@
 #define FA1 "203.0.113.1"
 #define FA2 "203.0.113.2"
 
-struct sent {
-	int radio;
-	struct in_addr dst;
-	uint8_t data[256];
-	size_t len;
-	struct mip4_msg m;
-};
-
 static struct mip4_sm sm;
-static struct sent sent[16];
-static int nsent, npath, nrel, last_path_radio = -2, last_rel = -2;
-static struct in_addr last_path_fa;
+static struct sm_world W;
 static struct roam_key kmnha, kmngfa;
 static const uint64_t T0 = 5000000;
 static const int64_t WALL = 1790000000000LL;
 
-static struct in_addr A(const char *s)
-{
-	struct in_addr a;
-	cr_assert_eq(inet_pton(AF_INET, s, &a), 1);
-	return a;
-}
-
-static int fake_send(void *arg, int radio, struct in_addr dst, const void *buf, size_t len)
-{
-	(void)arg;
-	cr_assert_lt(nsent, 16);
-	struct sent *s = &sent[nsent++];
-	s->radio = radio;
-	s->dst = dst;
-	memcpy(s->data, buf, len);
-	s->len = len;
-	cr_assert_eq(mip4_msg_decode(s->data, len, &s->m), 0);
-	return 0;
-}
-static void fake_sol(void *arg, int radio) { (void)arg; (void)radio; }
-static void fake_path(void *arg, int radio, struct in_addr fa)
-{
-	(void)arg;
-	npath++;
-	last_path_radio = radio;
-	last_path_fa = fa;
-}
-static void fake_rel(void *arg, int radio) { (void)arg; nrel++; last_rel = radio; }
-
 static void setup_sm(bool gfa)
 {
 	struct mip4_sm_conf c;
-	memset(&c, 0, sizeof(c));
-	nsent = npath = nrel = 0;
-	last_path_radio = last_rel = -2;
+	sm_world_reset(&W, 16);
 	cr_assert_eq(auth_key_from_hex(&kmnha, AUTH_ALG_HMAC_MD5, MNHA), 0);
 	cr_assert_eq(auth_key_from_hex(&kmngfa, AUTH_ALG_HMAC_MD5, MNGFA), 0);
-	c.home = A(HOME);
-	c.ha = A(HA);
-	c.mnha_spi = 1000;
-	c.mnha_key = kmnha;
-	c.has_mnfa = true; /* MN-FA: in 1 only, never in 18 (docs 2.4) */
-	c.mnfa_spi = 4000;
-	c.mnfa_key = kmngfa;
+	/* MN-FA: in 1 only, never in 18 (docs 2.4) */
+	sm_conf_base(&c, HOME, HA, &kmnha, true, &kmngfa);
 	c.has_mngfa = gfa;
 	c.mngfa_spi = 5000;
 	c.mngfa_key = kmngfa;
-	c.lifetime_s = 300;
-	c.retrans_ms = 1000;
-	c.retrans_max_ms = 8000;
-	c.max_tries = 4;
 	c.synchronize = true;
-	struct mip4_sm_out o = { fake_send, fake_sol, fake_path, fake_rel, NULL };
+	struct mip4_sm_out o = sm_world_out(&W);
 	cr_assert_eq(mip4_sm_init(&sm, &c, &o, WALL, T0), 0);
 }
 
 /* An advertisement of the lower FA fa in the region of GFA (I, care-of address = GFA). */
 static void adv(int radio, const char *fa, uint16_t seq, uint64_t now)
 {
-	struct mip4_adv a;
-	memset(&a, 0, sizeof(a));
-	a.lifetime = 3;
-	a.has_ma = 1;
-	a.seq = seq;
-	a.reg_lifetime = 600;
-	a.flags = MIP4_MA_R | MIP4_MA_F | MIP4_MA_I;
-	a.n_coa = 1;
-	a.coa[0] = A(GFA);
-	mip4_sm_adv(&sm, radio, A(fa), &a, now);
+	sm_adv(&sm, radio, fa, GFA, MIP4_MA_R | MIP4_MA_F | MIP4_MA_I, seq, now);
 }
 
 static void reply(int radio, uint8_t type, uint16_t life, uint64_t id,
 		  const struct roam_key *key, uint32_t spi, uint64_t now)
 {
-	struct mip4_msg m;
 	struct wbuf w;
 	uint8_t b[256];
-	memset(&m, 0, sizeof(m));
-	m.type = type;
-	m.lifetime = life;
-	m.home = A(HOME);
-	m.ha = A(HA);
-	m.id = id;
-	m.has_id = 1;
-	wbuf_init_fixed(&w, b, sizeof(b));
-	cr_assert_eq(mip4_msg_encode(&w, &m), 0);
+	fx_msg(&w, b, sizeof(b),
+	       &(struct fx_hdr){ .type = type, .life = life, .home = HOME, .ha = HA, .id = id });
 	cr_assert_eq(mip4_auth_append(&w, 0, type == MIP4_MSG_REGIONAL_REPLY ? MIP4_AUTH_MN_GFA :
 									      MIP4_AUTH_MN_HA,
 				      spi, key), 0);
@@ -130,16 +63,16 @@ static uint64_t register_first(void)
 {
 	mip4_sm_tick(&sm, T0);
 	adv(0, FA1, 1, T0 + 10);
-	cr_assert_eq(nsent, 1);
-	cr_assert_eq(sent[0].m.type, MIP4_MSG_REG_REQUEST);
-	cr_assert_eq(sent[0].dst.s_addr, A(FA1).s_addr);
-	cr_assert_eq(sent[0].m.coa.s_addr, A(GFA).s_addr);
-	reply(0, MIP4_MSG_REG_REPLY, 300, sent[0].m.id, &kmnha, 1000, T0 + 50);
+	cr_assert_eq(W.nsent, 1);
+	cr_assert_eq(W.sent[0].m.type, MIP4_MSG_REG_REQUEST);
+	cr_assert_eq(W.sent[0].dst.s_addr, A(FA1).s_addr);
+	cr_assert_eq(W.sent[0].m.coa.s_addr, A(GFA).s_addr);
+	reply(0, MIP4_MSG_REG_REPLY, 300, W.sent[0].m.id, &kmnha, 1000, T0 + 50);
 	cr_assert_eq(sm.state, MIP4_SM_REGISTERED);
-	cr_assert_eq(last_path_fa.s_addr, A(FA1).s_addr);
+	cr_assert_eq(W.last_path_fa.s_addr, A(FA1).s_addr);
 	/* Heard again: nothing sent. */
 	adv(0, FA1, 2, T0 + 60);
-	cr_assert_eq(nsent, 1);
+	cr_assert_eq(W.nsent, 1);
 	return T0 + 60;
 }
 
@@ -150,8 +83,8 @@ Test(mnd_mip4_region, move_regional_request_and_dual_reply)
 	setup_sm(true);
 	uint64_t t = register_first();
 	adv(1, FA2, 1, t + 100);
-	cr_assert_eq(nsent, 2);
-	struct sent *rq = &sent[1];
+	cr_assert_eq(W.nsent, 2);
+	struct sm_sent *rq = &W.sent[1];
 	cr_assert_eq(rq->radio, 1);
 	cr_assert_eq(rq->m.type, MIP4_MSG_REGIONAL_REQUEST);
 	cr_assert_eq(rq->dst.s_addr, A(FA2).s_addr);
@@ -159,33 +92,33 @@ Test(mnd_mip4_region, move_regional_request_and_dual_reply)
 	cr_assert_eq(rq->m.ha.s_addr, A(HA).s_addr);
 	cr_assert_not(rq->m.auth[MIP4_AUTH_MN_HA].present);
 	cr_assert_not(rq->m.auth[MIP4_AUTH_MN_FA].present);
-	cr_assert(sent[0].m.auth[MIP4_AUTH_MN_FA].present);
+	cr_assert(W.sent[0].m.auth[MIP4_AUTH_MN_FA].present);
 	cr_assert_eq(mip4_auth_verify(rq->data, &rq->m, MIP4_AUTH_MN_GFA, &kmngfa), 0);
 	cr_assert_eq(sm.stats.regional_tx, 1);
 	/* A forged 19 (MN-HA key under the MN-GFA SPI): dropped. */
 	reply(1, MIP4_MSG_REGIONAL_REPLY, 300, rq->m.id, &kmnha, 5000, t + 120);
 	cr_assert_eq(sm.stats.drop_auth, 1);
-	cr_assert_eq(last_path_radio, 0);
+	cr_assert_eq(W.last_path_radio, 0);
 	reply(1, MIP4_MSG_REGIONAL_REPLY, 300, rq->m.id, &kmngfa, 5000, t + 150);
 	cr_assert_eq(sm.stats.regional_ok, 1);
 	cr_assert_eq(sm.stats.handoffs, 1);
-	cr_assert_eq(last_path_radio, 1);
-	cr_assert_eq(last_path_fa.s_addr, A(FA2).s_addr);
+	cr_assert_eq(W.last_path_radio, 1);
+	cr_assert_eq(W.last_path_fa.s_addr, A(FA2).s_addr);
 	cr_assert(sm.old.valid);
-	cr_assert_eq(nrel, 0);
+	cr_assert_eq(W.nrel, 0);
 	/* The GFA's deregistration reply via the old FA releases radio 0. */
 	reply(0, MIP4_MSG_REGIONAL_REPLY, 0, mip4_id_dereg(rq->m.id), &kmngfa, 5000, t + 170);
 	cr_assert_eq(sm.stats.drr_rx, 1);
-	cr_assert_eq(nrel, 1);
-	cr_assert_eq(last_rel, 0);
+	cr_assert_eq(W.nrel, 1);
+	cr_assert_eq(W.last_rel, 0);
 	cr_assert_not(sm.old.valid);
 	/* Radio 0 detached and attached again to FA1's cell: regional again. */
 	mip4_sm_link(&sm, 0, false, t + 200);
 	mip4_sm_link(&sm, 0, true, t + 250);
 	adv(0, FA1, 3, t + 300);
-	cr_assert_eq(nsent, 3);
-	cr_assert_eq(sent[2].m.type, MIP4_MSG_REGIONAL_REQUEST);
-	cr_assert_eq(sent[2].m.coa.s_addr, A(FA1).s_addr);
+	cr_assert_eq(W.nsent, 3);
+	cr_assert_eq(W.sent[2].m.type, MIP4_MSG_REGIONAL_REQUEST);
+	cr_assert_eq(W.sent[2].m.coa.s_addr, A(FA1).s_addr);
 }
 
 Test(mnd_mip4_region, without_mngfa_home_registration)
@@ -193,11 +126,11 @@ Test(mnd_mip4_region, without_mngfa_home_registration)
 	setup_sm(false);
 	uint64_t t = register_first();
 	adv(1, FA2, 1, t + 100);
-	cr_assert_eq(nsent, 2);
-	cr_assert_eq(sent[1].m.type, MIP4_MSG_REG_REQUEST);
-	cr_assert_eq(sent[1].m.coa.s_addr, A(GFA).s_addr);
+	cr_assert_eq(W.nsent, 2);
+	cr_assert_eq(W.sent[1].m.type, MIP4_MSG_REG_REQUEST);
+	cr_assert_eq(W.sent[1].m.coa.s_addr, A(GFA).s_addr);
 	/* A 19 is not for a mobile without MN-GFA. */
-	reply(1, MIP4_MSG_REGIONAL_REPLY, 300, sent[1].m.id, &kmngfa, 5000, t + 150);
+	reply(1, MIP4_MSG_REGIONAL_REPLY, 300, W.sent[1].m.id, &kmngfa, 5000, t + 150);
 	cr_assert_eq(sm.stats.drop_unexpected, 1);
 	cr_assert_eq(sm.stats.regional_ok, 0);
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../../sipd/sipd.h"
+#include "sipd_fixture.h"
 
 #define T0 10000000ull
 
@@ -44,33 +44,7 @@ TestSuite(msg, .init = setup, .fini = teardown);
 /* Sends text (\n turned into CRLF), returns the response (malloc'd) or NULL when dropped. */
 static char *send_at(const char *text, uint64_t now, struct roam_sockaddr *dst)
 {
-	struct wbuf in, out;
-	wbuf_init(&in);
-	wbuf_init(&out);
-	for (const char *p = text; *p; p++) {
-		if (*p == '\n')
-			wbuf_put_u8(&in, '\r');
-		wbuf_put_u8(&in, (uint8_t)*p);
-	}
-	struct roam_sockaddr d;
-	int r = sipd_handle(&S, in.buf, in.len, &SRC, now, &out, dst ? dst : &d);
-	char *res = NULL;
-	if (r == 1) {
-		res = strndup((const char *)out.buf, out.len);
-	} else {
-		cr_assert_eq(out.len, 0, "a drop leaves no partial output");
-	}
-	wbuf_free(&in);
-	wbuf_free(&out);
-	return res;
-}
-
-static int status_of(const char *resp)
-{
-	int code = 0;
-	if (!resp || sscanf(resp, "SIP/2.0 %d", &code) != 1)
-		return -1;
-	return code;
+	return sipd_feed(&S, &SRC, text, now, dst, false);
 }
 
 static char *reg_text(const char *user, const char *callid, int cseq, const char *branch,

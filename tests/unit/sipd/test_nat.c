@@ -13,7 +13,7 @@
 
 #include <osipparser2/osip_parser.h>
 
-#include "../../../sipd/sipd.h"
+#include "sipd_fixture.h"
 #include "roam/clock.h"
 
 #define T0 10000000ull
@@ -171,34 +171,13 @@ TestSuite(nat, .init = setup, .fini = teardown);
 /* Feeds text (\n -> CRLF) to s as if from src_ip:5060; returns the response or NULL. */
 static char *feed(struct sipd *s, const char *text, const char *src_ip, uint64_t now)
 {
-	struct wbuf in, out;
 	struct sipd_src src;
 	memset(&src, 0, sizeof(src));
 	src.transport = SIPD_TP_UDP;
 	char sa[80];
 	snprintf(sa, sizeof(sa), strchr(src_ip, ':') ? "[%s]:5060" : "%s:5060", src_ip);
 	cr_assert_eq(roam_sockaddr_parse(sa, 0, &src.addr), 0);
-	wbuf_init(&in);
-	wbuf_init(&out);
-	for (const char *p = text; *p; p++) {
-		if (*p == '\n' && (p == text || p[-1] != '\r'))
-			wbuf_put_u8(&in, '\r');
-		wbuf_put_u8(&in, (uint8_t)*p);
-	}
-	struct roam_sockaddr d;
-	int r = sipd_handle(s, in.buf, in.len, &src, now, &out, &d);
-	char *res = r == 1 ? strndup((const char *)out.buf, out.len) : NULL;
-	wbuf_free(&in);
-	wbuf_free(&out);
-	return res;
-}
-
-static int status_of(const char *resp)
-{
-	int code = 0;
-	if (!resp || sscanf(resp, "SIP/2.0 %d", &code) != 1)
-		return -1;
-	return code;
+	return sipd_feed(s, &src, text, now, NULL, true);
 }
 
 static int BR;

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../../sipd/sipd.h"
+#include "sipd_fixture.h"
 
 #define T0 10000000ull
 #define MAXSENT 1024
@@ -55,28 +55,7 @@ static const char *CONF = "listen: [\"127.0.0.1:5060\"]\n"
 
 static char *send_from(const struct sipd_src *src, const char *text, uint64_t now)
 {
-	struct wbuf in, out;
-	wbuf_init(&in);
-	wbuf_init(&out);
-	for (const char *p = text; *p; p++) {
-		if (*p == '\n')
-			wbuf_put_u8(&in, '\r');
-		wbuf_put_u8(&in, (uint8_t)*p);
-	}
-	struct roam_sockaddr d;
-	int r = sipd_handle(&S, in.buf, in.len, src, now, &out, &d);
-	char *res = r == 1 ? strndup((const char *)out.buf, out.len) : NULL;
-	wbuf_free(&in);
-	wbuf_free(&out);
-	return res;
-}
-
-static int status_of(const char *resp)
-{
-	int code = 0;
-	if (!resp || sscanf(resp, "SIP/2.0 %d", &code) != 1)
-		return -1;
-	return code;
+	return sipd_feed(&S, src, text, now, NULL, false);
 }
 
 static void reg(const char *user, const char *contact, const char *q, int cseq)
@@ -204,6 +183,35 @@ static int port_of(const struct sipd_dest *d)
 	return p;
 }
 
+/* alice's INVITE for ruri (Max-Forwards 70, extra headers or NULL) reaches the proxy; what it
+ * answers her at once is dropped. */
+static void send_invite(const char *ruri, const char *branch, const char *extra)
+{
+	char *t = invite(ruri, branch, 70, extra);
+	free(send_from(&SRC, t, T0));
+	free(t);
+}
+
+/* The INVITE forked in parallel to bob's two contacts: copies of both (the caller frees). */
+static void forked_pair(char **f1, char **f2)
+{
+	int i1 = find_sent("INVITE sip:bob@192.0.2.2", 0);
+	int i2 = find_sent("INVITE sip:bob@192.0.2.2", i1 + 1);
+	cr_assert(i1 >= 0 && i2 >= 0, "parallel forking over two contacts of equal q");
+	*f1 = strdup(SENT[i1].text);
+	*f2 = strdup(SENT[i2].text);
+}
+
+/* bob registers two contacts of equal q and alice's INVITE (branch) forks to both: copies of
+ * the two forked INVITEs (the caller frees). */
+static void fork_to_bob(const char *branch, char **f1, char **f2)
+{
+	reg("bob", "sip:bob@192.0.2.20:5080", NULL, 1);
+	reg("bob", "sip:bob@192.0.2.21:5080", NULL, 2);
+	send_invite("sip:bob@roam.example", branch, NULL);
+	forked_pair(f1, f2);
+}
+
 Test(proxy, forwards_invite_to_contact)
 {
 	reg("bob", "sip:bob@192.0.2.20:5080", NULL, 1);
@@ -304,9 +312,7 @@ Test(proxy, loop_is_482_spiral_is_forwarded)
 Test(proxy, timeout_408_after_retransmissions)
 {
 	reg("bob", "sip:bob@192.0.2.20:5080", NULL, 1);
-	char *t = invite("sip:bob@roam.example", "z9hG4bKto", 70, NULL);
-	free(send_from(&SRC, t, T0));
-	free(t);
+	send_invite("sip:bob@roam.example", "z9hG4bKto", NULL);
 	clear_sent();
 	/* Timer A: 500, 1000, 2000 ... ms; Timer B at 32 s */
 	uint64_t now = T0;
@@ -343,9 +349,7 @@ Test(proxy, timeout_408_after_retransmissions)
 Test(proxy, cancel_gives_487)
 {
 	reg("bob", "sip:bob@192.0.2.20:5080", NULL, 1);
-	char *t = invite("sip:bob@roam.example", "z9hG4bKc1", 70, NULL);
-	free(send_from(&SRC, t, T0));
-	free(t);
+	send_invite("sip:bob@roam.example", "z9hG4bKc1", NULL);
 	int inv = find_sent("INVITE ", 0);
 	cr_assert_geq(inv, 0);
 	char *fwd = strdup(SENT[inv].text);
@@ -387,15 +391,8 @@ Test(proxy, cancel_gives_487)
 
 Test(proxy, best_response_over_two_branches)
 {
-	reg("bob", "sip:bob@192.0.2.20:5080", NULL, 1);
-	reg("bob", "sip:bob@192.0.2.21:5080", NULL, 2);
-	char *t = invite("sip:bob@roam.example", "z9hG4bKbest", 70, NULL);
-	free(send_from(&SRC, t, T0));
-	free(t);
-	int i1 = find_sent("INVITE sip:bob@192.0.2.2", 0);
-	int i2 = find_sent("INVITE sip:bob@192.0.2.2", i1 + 1);
-	cr_assert(i1 >= 0 && i2 >= 0, "parallel forking over two contacts of equal q");
-	char *f1 = strdup(SENT[i1].text), *f2 = strdup(SENT[i2].text);
+	char *f1, *f2;
+	fork_to_bob("z9hG4bKbest", &f1, &f2);
 	char *r486 = response_to(f1, 486, "Busy Here", "x1");
 	char *r503 = response_to(f2, 503, "Service Unavailable", "x2");
 	clear_sent();
@@ -415,9 +412,7 @@ Test(proxy, q_values_serial)
 {
 	reg("bob", "sip:bob@192.0.2.20:5080", "0.5", 1);
 	reg("bob", "sip:bob@192.0.2.21:5080", "0.9", 2);
-	char *t = invite("sip:bob@roam.example", "z9hG4bKq", 70, NULL);
-	free(send_from(&SRC, t, T0));
-	free(t);
+	send_invite("sip:bob@roam.example", "z9hG4bKq", NULL);
 	cr_assert_geq(find_sent("INVITE sip:bob@192.0.2.21:5080", 0), 0, "best q first");
 	cr_assert_eq(find_sent("INVITE sip:bob@192.0.2.20:5080", 0), -1, "not yet the other");
 	int i = find_sent("INVITE sip:bob@192.0.2.21:5080", 0);
@@ -432,9 +427,7 @@ Test(proxy, q_values_serial)
 Test(proxy, ok_then_ack_and_bye_along_record_route)
 {
 	reg("bob", "sip:bob@192.0.2.20:5080", NULL, 1);
-	char *t = invite("sip:bob@roam.example", "z9hG4bKok", 70, NULL);
-	free(send_from(&SRC, t, T0));
-	free(t);
+	send_invite("sip:bob@roam.example", "z9hG4bKok", NULL);
 	int inv = find_sent("INVITE ", 0);
 	char *ok = response_to(SENT[inv].text, 200, "OK", "b9");
 	clear_sent();
@@ -529,9 +522,7 @@ Test(proxy, proxy_require_420)
 Test(proxy, cancel_before_provisional_waits)
 {
 	reg("bob", "sip:bob@192.0.2.20:5080", NULL, 1);
-	char *t = invite("sip:bob@roam.example", "z9hG4bKcp", 70, NULL);
-	free(send_from(&SRC, t, T0));
-	free(t);
+	send_invite("sip:bob@roam.example", "z9hG4bKcp", NULL);
 	int inv = find_sent("INVITE ", 0);
 	char *fwd = strdup(SENT[inv].text);
 	clear_sent();
@@ -553,14 +544,8 @@ Test(proxy, cancel_before_provisional_waits)
 
 Test(proxy, six_hundred_cancels_the_others)
 {
-	reg("bob", "sip:bob@192.0.2.20:5080", NULL, 1);
-	reg("bob", "sip:bob@192.0.2.21:5080", NULL, 2);
-	char *t = invite("sip:bob@roam.example", "z9hG4bK6xx", 70, NULL);
-	free(send_from(&SRC, t, T0));
-	free(t);
-	int i1 = find_sent("INVITE sip:bob@192.0.2.2", 0);
-	int i2 = find_sent("INVITE sip:bob@192.0.2.2", i1 + 1);
-	char *f1 = strdup(SENT[i1].text), *f2 = strdup(SENT[i2].text);
+	char *f1, *f2;
+	fork_to_bob("z9hG4bK6xx", &f1, &f2);
 	char *ring = response_to(f2, 180, "Ringing", "y2");
 	respond_from_bob(ring, T0 + 5);
 	char *decl = response_to(f1, 603, "Decline", "y1");
@@ -662,18 +647,14 @@ Test(proxy, odd_requests)
 	char branch[32];
 	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
 		snprintf(branch, sizeof(branch), "z9hG4bKodd%zu", i);
-		char *t = invite("sip:bob@roam.example", branch, 70, extra[i]);
-		free(send_from(&SRC, t, T0));
-		free(t);
+		send_invite("sip:bob@roam.example", branch, extra[i]);
 	}
 	const char *ruris[] = { "sip:bob@192.0.2.40:0", "sip:bob@[::1", "sip:@roam.example",
 				"sip:bob@roam.example;transport=foo", "sips:bob@10.0.0.1",
 				"sip:x@other.example:5999" };
 	for (size_t i = 0; i < sizeof(ruris) / sizeof(ruris[0]); i++) {
 		snprintf(branch, sizeof(branch), "z9hG4bKru%zu", i);
-		char *t = invite(ruris[i], branch, 70, NULL);
-		free(send_from(&SRC, t, T0));
-		free(t);
+		send_invite(ruris[i], branch, NULL);
 	}
 	char *t = invite("sip:bob@roam.example", "nobranch", 70, NULL);
 	char *r = send_from(&SRC, t, T0);
@@ -755,9 +736,7 @@ Test(proxy, mutations)
 Test(proxy, late_2xx_forwarded_statelessly)
 {
 	reg("bob", "sip:bob@192.0.2.20:5080", NULL, 1);
-	char *t = invite("sip:bob@roam.example", "z9hG4bKlate", 70, NULL);
-	free(send_from(&SRC, t, T0));
-	free(t);
+	send_invite("sip:bob@roam.example", "z9hG4bKlate", NULL);
 	int inv = find_sent("INVITE ", 0);
 	char *ok = response_to(SENT[inv].text, 200, "OK", "b9");
 	respond_from_bob(ok, T0 + 10);
@@ -778,9 +757,7 @@ Test(proxy, late_2xx_forwarded_statelessly)
 Test(proxy, timer_c)
 {
 	reg("bob", "sip:bob@192.0.2.20:5080", NULL, 1);
-	char *t = invite("sip:bob@roam.example", "z9hG4bKtc", 70, NULL);
-	free(send_from(&SRC, t, T0));
-	free(t);
+	send_invite("sip:bob@roam.example", "z9hG4bKtc", NULL);
 	int inv = find_sent("INVITE ", 0);
 	char *fwd = strdup(SENT[inv].text);
 	char *ring = response_to(fwd, 180, "Ringing", "c1");
@@ -818,9 +795,7 @@ Test(proxy, ipv6_next_hop)
 	cr_assert_eq(sipd_core_init(&S, T0), 0);
 	S.send = fake_send;
 	reg("bob", "sip:bob@[2001:db8::20]:5080", NULL, 1);
-	char *t = invite("sip:bob@roam.example", "z9hG4bKv6", 70, NULL);
-	free(send_from(&SRC, t, T0));
-	free(t);
+	send_invite("sip:bob@roam.example", "z9hG4bKv6", NULL);
 	int inv = find_sent("INVITE sip:bob@[2001:db8::20]:5080", 0);
 	cr_assert_geq(inv, 0);
 	cr_assert_eq(roam_sockaddr_family(&SENT[inv].d.addr), AF_INET6);
