@@ -125,21 +125,9 @@ static void send_icrq(struct load *l, struct l2tp_tunnel *t, uint64_t now)
 
 static int send_sccrq(struct load *l, struct l2tp_tunnel *t, uint64_t now)
 {
-	struct l2tp_msg *m = l2tp_ep_msg(&l->ep, L2TP_MSG_SCCRQ, 0);
-	m->avps = L2TP_AVP_BIT(L2TP_AVP_PROTOCOL_VERSION) | L2TP_AVP_BIT(L2TP_AVP_HOST_NAME) |
-		  L2TP_AVP_BIT(L2TP_AVP_FRAMING_CAP) | L2TP_AVP_BIT(L2TP_AVP_BEARER_CAP) |
-		  L2TP_AVP_BIT(L2TP_AVP_ASSIGNED_TUNNEL_ID) |
-		  L2TP_AVP_BIT(L2TP_AVP_RECV_WINDOW_SIZE) | L2TP_AVP_BIT(L2TP_AVP_FIRMWARE_REV) |
-		  L2TP_AVP_BIT(L2TP_AVP_VENDOR_NAME);
-	m->proto_ver = 1;
-	m->proto_rev = 0;
-	m->framing_cap = L2TP_FRAMING_SYNC | L2TP_FRAMING_ASYNC;
-	m->bearer_cap = L2TP_BEARER_DIGITAL | L2TP_BEARER_ANALOG;
-	l2tp_bytes_str(&m->host_name, l->o->host_name);
+	struct l2tp_msg *m = l2tp_tunnel_setup_msg(t, L2TP_MSG_SCCRQ, l->o->host_name,
+						   L2TP_BEARER_DIGITAL | L2TP_BEARER_ANALOG);
 	l2tp_bytes_str(&m->vendor_name, "roam l2tpload");
-	m->firmware_rev = 0x0100;
-	m->assigned_tunnel_id = t->id;
-	m->recv_window = l->tconf.receive_window;
 	return l2tp_tunnel_send(t, m, now);
 }
 
@@ -493,16 +481,13 @@ int main(int argc, char **argv)
 		.idle_timeout = 0, .max_tunnels = 65535, .max_sessions = 65535,
 	};
 	l.lat = calloc(LAT_MAX, sizeof(*l.lat));
-	l.ep.ops = &ops;
-	l.ep.role = &l;
-	l.ep.conf = &l.tconf;
-	l.ep.initiator = true;
 	struct roam_ipaddr any;
 	memset(&any, 0, sizeof(any));
 	roam_ipaddr_set4(&any, (struct in_addr){ 0 });
 	if (o.server.sa.sa_family == AF_INET6)
 		roam_ipaddr_parse("::", &any);
-	if (!l.lat || l2tp_ep_init(&l.ep) < 0 || l2tp_ep_server_open(&l.ep, l.loop, &any, 0) < 0) {
+	if (!l.lat || l2tp_ep_init_role(&l.ep, &ops, &l, &l.tconf, NULL, true) < 0 ||
+	    l2tp_ep_server_open(&l.ep, l.loop, &any, 0) < 0) {
 		fprintf(stderr, "l2tpload: cannot set up the endpoint\n");
 		return LOADGEN_EXIT_ERR;
 	}
