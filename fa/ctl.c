@@ -199,7 +199,7 @@ static const struct stats_def fad_stats_defs[] = {
 	S(dp_drop_not_ipip), S(dp_drop_malformed), S(dp_drop_not_for_us), S(dp_drop_no_visitor),
 	S(dp_drop_bad_source), S(dp_drop_pending_full), S(dp_drop_full), S(dp_drop_ttl),
 	S(dp_drop_too_big), S(dp_drop_tx_error), S(dp_drop_cell_stranger), S(dp_drop_cell_state),
-	S(dp_drop_cell_kernel),
+	S(dp_drop_cell_kernel), S(dp_drop_up_flushed),
 	S(dp_tx_eagain), S(dp_installs), S(dp_install_failures), S(dp_removals),
 	S(gfa_home_bound), S(gfa_regional_accepted), S(gfa_regional_denied),
 	S(gfa_regional_deregistered), S(gfa_dual_replies), S(gfa_drr_sent), S(gfa_drr_failed),

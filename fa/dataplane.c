@@ -455,6 +455,12 @@ void fad_dp_release_up(struct fad *f, struct fad_visitor *v)
 {
 	struct bfifo_item *it;
 	if (v->state != FAD_V_REGISTERED || v->cell < 0) {
+		size_t n = bfifo_count(&v->up);
+		if (n) {
+			f->stats.dp_drop_up_flushed += n;
+			log_rl_warnx(&f->drop_rl, "data plane: %zu held upstream packets dropped: "
+				     "the registration was not accepted", n);
+		}
 		bfifo_flush(&v->up);
 		return;
 	}

@@ -276,6 +276,7 @@ struct fad_stats {
 		dp_drop_bad_source, dp_drop_pending_full, dp_drop_full, dp_drop_ttl,
 		dp_drop_too_big, dp_drop_tx_error, dp_drop_cell_stranger, dp_drop_cell_state;
 	uint64_t dp_drop_cell_kernel; /* the kernel's drops on a cell capture (fad starved) */
+	uint64_t dp_drop_up_flushed;  /* held upstream dropped with its visitor or a denial */
 	uint64_t dp_tx_eagain;
 	uint64_t ro_warnings_sent, ro_warnings_suppressed; /* Binding Warnings (ro.c) */
 	uint64_t dp_installs, dp_install_failures, dp_removals;

@@ -25,10 +25,19 @@ static struct fad_visitor *vis(struct binding *b)
 	return b->user;
 }
 
-static void vis_free(struct fad_visitor *v)
+/* Frees v; the upstream it still held (a visitor gone before its registration was accepted)
+ * is dropped and counted. */
+static void vis_free(struct fad *f, struct fad_visitor *v)
 {
-	if (v)
+	if (v) {
+		size_t n = bfifo_count(&v->up);
+		if (n && f) {
+			f->stats.dp_drop_up_flushed += n;
+			log_rl_warnx(&f->drop_rl, "data plane: %zu held upstream packets dropped: "
+				     "the visitor left before its registration was accepted", n);
+		}
 		bfifo_flush(&v->up);
+	}
 	free(v);
 }
 
@@ -92,11 +101,11 @@ int fad_visitor_new(struct fad *f, struct in_addr home, uint64_t now, struct fad
 	/* The path towards the mobile: its "care-of address" is the home address itself. */
 	int r = binding_update(&f->vl, &h, &h, 0xffff, now, BINDING_MOVE_FLUSH, &b);
 	if (r < 0) {
-		vis_free(v);
+		vis_free(f, v);
 		return r;
 	}
 	if (b->user) { /* already there: keep it */
-		vis_free(v);
+		vis_free(f, v);
 		*out = vis(b);
 		return 0;
 	}
@@ -115,7 +124,7 @@ void fad_visitor_remove(struct fad *f, struct fad_visitor *v)
 	struct binding *b = v->b;
 	fad_dp_visitor_gone(f, v);
 	b->user = NULL;
-	vis_free(v);
+	vis_free(f, v);
 	binding_remove(&f->vl, b);
 }
 
@@ -123,7 +132,7 @@ static int free_user(struct binding *b, void *arg)
 {
 	if (b->user)
 		fad_dp_visitor_gone(arg, b->user);
-	vis_free(b->user);
+	vis_free(arg, b->user);
 	b->user = NULL;
 	return 0;
 }
@@ -233,7 +242,7 @@ static void visitor_expired(struct binding *b, void *arg)
 	if (!keep) {
 		fad_dp_visitor_gone(f, v);
 		b->user = NULL;
-		vis_free(v);
+		vis_free(f, v);
 		binding_free(b);
 		return;
 	}
@@ -241,7 +250,7 @@ static void visitor_expired(struct binding *b, void *arg)
 	if (table_insert(&f->vl.t, &b->node, b->key, sizeof(b->key)) < 0) {
 		fad_dp_visitor_gone(f, v);
 		b->user = NULL;
-		vis_free(v);
+		vis_free(f, v);
 		binding_free(b);
 		return;
 	}

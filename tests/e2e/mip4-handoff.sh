@@ -11,9 +11,11 @@
 #            deregistration reply arrived through the old fad behind the data).
 #  - single: Phase III.  One radio, `netlab move --notice 100` (MIP4_NOTICE ms: the old fad must
 #            have processed the FBU before the radio switches, also on a loaded machine; the
-#            demo row uses 20 ms): FBU to the old fad on the notice,
+#            demo row uses 50 ms): FBU to the old fad on the notice,
 #            the old fad forwards to the new one, which holds what it gets (anticipated visitor,
-#            upstream too) until the mobile's registration there is accepted.
+#            upstream too) until the mobile's registration there is accepted.  The next move
+#            starts once that registration is in (a move every 700 ms could otherwise come
+#            before it on a loaded machine).
 #  - late:   Phase II.  Two radios, had holds its deregistration reply for 2 s (had-late.yaml,
 #            drr_delay: the test knob standing in for a slow old path): after the new
 #            registration the script sends mnd a link-going-down notice for the old radio, mnd
@@ -95,7 +97,16 @@ move_late() {
   "$NETLAB" -p "$PROJ" detach mn "$CUR" >/dev/null || return 1
   CUR=$1
 }
-move_single() { "$NETLAB" -p "$PROJ" move mn --to "$1" --notice "$MIP4_NOTICE" >/dev/null || return 1; CUR=$1; }
+# move_single TO: the notice, the radio switch, then wait (up to 5 s) for the registration via the
+# new fad, so that the next move starts from a completed handoff (on a loaded machine a move
+# 700 ms after the last could otherwise find the mobile not yet registered where it is).
+move_single() {
+  local ho
+  ho=$(mctr handoffs) || return 1
+  "$NETLAB" -p "$PROJ" move mn --to "$1" --notice "$MIP4_NOTICE" >/dev/null || return 1
+  CUR=$1
+  wait_ctr handoffs "$ho" 5 || echo "# single: no registration via $1 within 5 s"
+}
 
 # run_variant NAME MND HAD KIND(dual|late|single): the streams and MIP4_MOVES moves; results in
 # $T_TMP/NAME-*.json and $T_TMP/NAME.row.
@@ -105,7 +116,11 @@ run_variant() {
   "$NETLAB" --bin "$BIN" up "$topo" >"$T_TMP/$name.up" 2>&1 || { tail -5 "$T_TMP/$name.up"; return 1; }
   t_poll 15 registered || { echo "# $name: mnd did not register"; return 1; }
   CUR=cell1
-  d=$(( (MIP4_MOVES + 2) * MIP4_SPACING / 1000 + 3 ))
+  # streams long enough for every move: single-radio moves also take the notice and the wait for
+  # the registration (about 0.5 s more each)
+  local per=$MIP4_SPACING
+  [ "$kind" = single ] && per=$((MIP4_SPACING + MIP4_NOTICE + 500))
+  d=$(( (MIP4_MOVES + 2) * per / 1000 + 3 ))
   nl=("$NETLAB" -p "$PROJ" exec)
   # The mobile's Mobile IP traffic (requests, replies, DRRs, FBU / FBAck) for the decode check.
   local pts=""
@@ -151,6 +166,14 @@ run_variant() {
   ctl fa1 stats >"$T_TMP/$name-fa1.json" 2>/dev/null || echo '{}' >"$T_TMP/$name-fa1.json"
   ctl fa2 stats >"$T_TMP/$name-fa2.json" 2>/dev/null || echo '{}' >"$T_TMP/$name-fa2.json"
   ctl ha stats >"$T_TMP/$name-ha.json" 2>/dev/null || echo '{}' >"$T_TMP/$name-ha.json"
+  # Where packets went (KEEP_TMP): every namespace's interface counters and IP / UDP stats.
+  if [ -n "${KEEP_TMP:-}" ]; then
+    local ns
+    for ns in $(ip netns list | awk '{print $1}' | grep -E "^$PROJ-"); do
+      { echo "### $ns"; ip -n "$ns" -s link; ip netns exec "$ns" nstat -az 2>/dev/null | grep -vE ' 0 +0.0$'; } \
+        >>"$T_TMP/$name-netstat.txt" 2>&1
+    done
+  fi
   # netlab keeps the linkems' stats (written at their exit) for the drop summary below
   "$NETLAB" -p "$PROJ" --keep-logs down >/dev/null 2>&1
   local rd=${NETLAB_RUNDIR:-/run/roam-netlab}/$PROJ
