@@ -549,6 +549,7 @@ static void mip4_status(struct mnd *m, void *state, struct json_writer *w)
 	json_kv_uint(w, "drop_unexpected", sm->stats.drop_unexpected);
 	json_kv_uint(w, "l2_notices", sm->stats.l2_notices);
 	json_kv_uint(w, "agent_lost", sm->stats.agent_lost);
+	json_kv_uint(w, "l2_pingpong", sm->stats.l2_pingpong);
 	json_kv_uint(w, "links_released", mm->stats.releases);
 	json_kv_uint(w, "path_changes", mm->stats.path_changes);
 	json_kv_uint(w, "tx_errors", mm->stats.tx_errors);

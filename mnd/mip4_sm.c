@@ -257,6 +257,12 @@ void mip4_sm_adv(struct mip4_sm *sm, int radio, struct in_addr src, const struct
 		start_request(sm, radio, src, coa, 0, now);
 		return;
 	}
+	if (sm->rereg_cur && sm->cur.valid && sm->cur.radio == radio &&
+	    sm->cur.fa.s_addr == src.s_addr) {
+		sm->rereg_cur = false; /* back: register with it anew (it ends its forwarding) */
+		start_request(sm, radio, src, ag->coa, sm->conf.lifetime_s, now);
+		return;
+	}
 	if (!fresh && (sm->cur.valid || sm->pending))
 		return;
 	/* In a GFA region (I flag) every FA advertises the GFA's address: the FA itself (the
@@ -461,6 +467,21 @@ int mip4_sm_l2_notice(struct mip4_sm *sm, int radio, const char *event, const ch
 		if (sm->old.valid && sm->old.radio == radio)
 			release_old(sm, now);
 		const struct in_addr *nfa = neigh_fa(sm, to);
+		if (nfa && nfa->s_addr == sm->cur.fa.s_addr && sm->pending &&
+		    sm->req.radio == radio && sm->req.fa.s_addr != sm->cur.fa.s_addr) {
+			/* Back to the FA we are still registered with, the registration via the
+			 * cell we leave not yet answered (moves in quick succession): no FBU (it
+			 * would name that FA itself), the request is given up, and the FA is asked
+			 * anew once heard: it is forwarding to the other one and must take us back. */
+			sm->pending = false;
+			sm->rereg_cur = true;
+			sm->stats.l2_pingpong++;
+			if (sm->out.solicit) {
+				sm->out.solicit(sm->out.arg, radio);
+				sm->stats.sol_tx++;
+			}
+			return 0;
+		}
 		if (nfa) {
 			send_fbu(sm, radio, sm->cur.fa, *nfa, now);
 		} else if (sm->conf.has_mnfa) {

@@ -73,6 +73,7 @@ struct mip4_sm_stats {
 	uint64_t fbu_tx, fback_rx, fback_denied;
 	uint64_t drop_auth, drop_id, drop_malformed, drop_unexpected;
 	uint64_t l2_notices, agent_lost;
+	uint64_t l2_pingpong;         /* notices back to the current FA before a registration ended */
 };
 
 struct mip4_sm_agent {
@@ -130,6 +131,9 @@ struct mip4_sm {
 	uint64_t rel_at;
 	/* FBU in flight (Phase II/III) */
 	bool fbu_pending;
+	/* single radio, back to the FA we are still registered with before the registration where
+	 * we were completed: register with it anew when heard (it forwards to the other one) */
+	bool rereg_cur;
 	uint64_t fbu_id;
 	struct in_addr fbu_ofa;
 

@@ -466,3 +466,37 @@ Test(mnd_mip4, early_drr_release_after_guard)
 	mip4_sm_tick(&sm, t + 250);
 	cr_assert_eq(W.nrel, 1);
 }
+
+/* One radio, A -> B, and the notice of the move back to A comes before B's reply: no FBU (it
+ * would name A to A), the request via B is given up, and A, heard again, is asked anew (it is
+ * forwarding to B and must take the mobile back). */
+Test(mnd_mip4, single_radio_back_before_the_reply_reregisters_with_the_current_fa)
+{
+	setup_sm(true, true);
+	sm.conf.nneigh = 2;
+	strcpy(sm.conf.neigh[1].network, "cell1");
+	sm.conf.neigh[1].fa = A("198.51.100.1");
+	uint64_t t = register_first();
+	cr_assert_eq(mip4_sm_l2_notice(&sm, 0, "link-going-down", "cell2", t + 100), 0);
+	adv(0, "198.51.100.2", 1, t + 300);
+	cr_assert(sm.pending, "the request via B");
+	int n0 = W.nsent;
+	uint64_t fbus = sm.stats.fbu_tx;
+	cr_assert_eq(mip4_sm_l2_notice(&sm, 0, "link-going-down", "cell1", t + 500), 0);
+	cr_assert_eq(sm.stats.fbu_tx, fbus, "no FBU naming A to A");
+	cr_assert_eq(W.nsent, n0);
+	cr_assert_not(sm.pending);
+	cr_assert_eq(sm.stats.l2_pingpong, 1);
+	/* B still heard before the switch: nothing */
+	adv(0, "198.51.100.2", 2, t + 550);
+	cr_assert_eq(W.nsent, n0);
+	/* back on A's cell: a registration with A */
+	adv(0, "198.51.100.1", 2, t + 700);
+	cr_assert_eq(W.nsent, n0 + 1);
+	cr_assert_eq(W.sent[n0].m.type, MIP4_MSG_REG_REQUEST);
+	cr_assert_eq(W.sent[n0].dst.s_addr, A("198.51.100.1").s_addr);
+	cr_assert_eq(W.sent[n0].m.coa.s_addr, A("198.51.100.1").s_addr);
+	/* heard again afterwards: no second request */
+	adv(0, "198.51.100.1", 3, t + 800);
+	cr_assert_eq(W.nsent, n0 + 1);
+}
