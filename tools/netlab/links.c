@@ -435,6 +435,15 @@ int links_up(struct nl_run *r)
 			}
 			CHECK(nl_ip(err, sizeof(err), "-n", ns, "link", "set", f->ifname, "up", NULL));
 			if (f->radio) {
+				/* No frame larger than the MTU on the air: without this the mobile's TCP
+				 * hands its veth 64 KiB segmentation-offload frames, which a
+				 * user-space data plane reading the cell (fad) would get whole and
+				 * could not forward.  Not fatal: a kernel without the feature has
+				 * nothing to turn off. */
+				if (nl_ip(err, sizeof(err), "netns", "exec", ns, "ethtool", "-K", f->ifname,
+					  "tso", "off", "gso", "off", NULL) < 0)
+					fprintf(stderr, "netlab: %s: segmentation offload stays on: %s\n",
+						f->ifname, err);
 				CHECK(radio_setup(r, s, i, err, sizeof(err)));
 				CHECK(links_radio_set(r, s, i, f->net));
 				continue;
