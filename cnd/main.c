@@ -1,11 +1,11 @@
 /* cnd: arguments, configuration, event loop, module lifecycle.  The mechanisms are modules
  * (roam/module.h): each one with a section in cnd.yaml is started. */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "cnd.h"
 #include "roam/clock.h"
+#include "roam/daemon_glue.h"
 
 static const struct roam_module *const cnd_modules[CND_NMODULES] = { &cnd_mip4_module,
 								     &cnd_sip_module };
@@ -18,12 +18,8 @@ static int cnd_load(void *arg, const struct roam_args *args)
 	roam_modules_init(c->mods, cnd_modules, CND_NMODULES);
 	if (cnd_conf_load(&c->conf, args->config, NULL, 1, NULL, 0) < 0)
 		return -EINVAL;
-	if (args->check_only)
-		printf("%s: configuration OK (%zu module(s) enabled)\n", args->config,
-		       roam_modules_enabled(c->mods, CND_NMODULES, &c->conf));
-	else if (!args->debug)
-		log_setlevel((enum log_level)c->conf.log_level);
-	return 0;
+	return roam_daemon_loaded(args, c->conf.log_level, "%zu module(s) enabled",
+				  roam_modules_enabled(c->mods, CND_NMODULES, &c->conf));
 }
 
 static int cnd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
@@ -49,8 +45,8 @@ static int cnd_reload(void *arg, const char *config, char *err, size_t errlen)
 	int r = cnd_conf_load(&nc, config, NULL, 0, err, errlen);
 	if (r < 0)
 		return r;
-	if (strcmp(c->conf.control_socket, nc.control_socket) != 0)
-		log_warnx("reload: control_socket changes take effect at the next restart");
+	roam_reload_needs_restart(strcmp(c->conf.control_socket, nc.control_socket) != 0,
+				  "control_socket");
 	old = c->conf;
 	c->conf = nc;
 	if ((r = roam_modules_reload(c->mods, CND_NMODULES, c, &c->conf, &old, err, errlen)) < 0) {
@@ -59,9 +55,7 @@ static int cnd_reload(void *arg, const char *config, char *err, size_t errlen)
 		return r;
 	}
 	/* The running control socket path stays what it is. */
-	char *cs = c->conf.control_socket;
-	c->conf.control_socket = old.control_socket;
-	old.control_socket = cs;
+	ROAM_CONF_KEEP(&c->conf, &old, control_socket);
 	cnd_conf_free(&old);
 	if (!c->debug)
 		log_setlevel((enum log_level)c->conf.log_level);
@@ -76,22 +70,7 @@ static void cnd_shutdown(void *arg)
 	c->ctl = NULL;
 }
 
-static int cnd_ctl_setup(void *arg, struct roam_ctl *ctl)
-{
-	struct cnd *c = arg;
-	c->ctl = ctl;
-	return cnd_ctl_register(c);
-}
-
-static const char *cnd_ctl_path(void *arg)
-{
-	return ((struct cnd *)arg)->conf.control_socket;
-}
-
-static const char *cnd_user(void *arg)
-{
-	return ((struct cnd *)arg)->conf.user;
-}
+ROAM_DAEMON_ACCESSORS(cnd, struct cnd)
 
 static void cnd_cleanup(void *arg)
 {
@@ -104,17 +83,7 @@ int main(int argc, char **argv)
 {
 	struct cnd c;
 	memset(&c, 0, sizeof(c));
-	const struct roam_daemon_desc desc = {
-		.name = "cnd",
-		.load = cnd_load,
-		.ctl_path = cnd_ctl_path,
-		.user = cnd_user,
-		.keep_caps = ROAM_CAPS_NET, /* routes into the TUN device, raw IP-in-IP, port 434 */
-		.setup = cnd_setup,
-		.ctl_register = cnd_ctl_setup,
-		.cleanup = cnd_cleanup,
-		.ops = { .reload = cnd_reload, .shutdown = cnd_shutdown, .status = cnd_status,
-			 .arg = &c },
-	};
+	/* keep_caps: routes into the TUN device, raw IP-in-IP, port 434 */
+	const struct roam_daemon_desc desc = ROAM_DAEMON_DESC(cnd, &c, ROAM_CAPS_NET);
 	return roam_daemon_main(argc, argv, &desc);
 }

@@ -6,6 +6,7 @@
 
 #include "fad.h"
 #include "roam/clock.h"
+#include "roam/daemon_glue.h"
 
 static int udp_send(void *arg, const struct roam_sockaddr *dst, const struct roam_ipaddr *src,
 		    int ifindex, const void *data, size_t len)
@@ -80,36 +81,24 @@ static int fad_reload(void *arg, const char *config, char *err, size_t errlen)
 		log_warnx("%s", err);
 		return r;
 	}
-#define KEEP(x)                                                                                   \
-	do {                                                                                      \
-		__typeof__(f->conf.x) t_ = f->conf.x;                                             \
-		f->conf.x = old.x;                                                                \
-		old.x = t_;                                                                       \
-	} while (0)
-	if (!roam_ipaddr_eq(&old.listen, &f->conf.listen) || old.port != f->conf.port)
-		log_warnx("reload: listen/port changes take effect at the next restart");
-	if (strcmp(old.control_socket, f->conf.control_socket) != 0)
-		log_warnx("reload: control_socket changes take effect at the next restart");
-	if (strcmp(old.snapshot, f->conf.snapshot) != 0)
-		log_warnx("reload: snapshot path changes take effect at the next restart");
-	if (!cells_equal(&old, &f->conf) || old.advert.enabled != f->conf.advert.enabled)
-		log_warnx("reload: cells/advert.enabled changes take effect at the next restart");
-	if (old.dataplane.enabled != f->conf.dataplane.enabled ||
-	    strcmp(old.dataplane.tun, f->conf.dataplane.tun) != 0)
-		log_warnx("reload: dataplane changes take effect at the next restart");
-	KEEP(listen);
-	if (old.gfa.enabled != f->conf.gfa.enabled)
-		log_warnx("reload: gfa changes take effect at the next restart");
-	KEEP(gfa); /* the GFA's SAs and bindings (gfa.c) are built at start-up */
-	KEEP(port);
-	KEEP(control_socket);
-	KEEP(snapshot);
-	KEEP(advert.enabled);
-	KEEP(fifo_items);
-	KEEP(cells);
-	KEEP(ncells);
-	KEEP(dataplane);
-#undef KEEP
+	ROAM_RELOAD_WARN_LISTEN(&f->conf, &old);
+	roam_reload_needs_restart(strcmp(old.snapshot, f->conf.snapshot) != 0, "snapshot path");
+	roam_reload_needs_restart(!cells_equal(&old, &f->conf) ||
+				  old.advert.enabled != f->conf.advert.enabled,
+				  "cells/advert.enabled");
+	roam_reload_needs_restart(old.dataplane.enabled != f->conf.dataplane.enabled ||
+				  strcmp(old.dataplane.tun, f->conf.dataplane.tun) != 0,
+				  "dataplane");
+	roam_reload_needs_restart(old.gfa.enabled != f->conf.gfa.enabled, "gfa");
+	ROAM_CONF_KEEP_LISTEN(&f->conf, &old);
+	/* the GFA's SAs and bindings (gfa.c) are built at start-up */
+	ROAM_CONF_KEEP(&f->conf, &old, gfa);
+	ROAM_CONF_KEEP(&f->conf, &old, snapshot);
+	ROAM_CONF_KEEP(&f->conf, &old, advert.enabled);
+	ROAM_CONF_KEEP(&f->conf, &old, fifo_items);
+	ROAM_CONF_KEEP(&f->conf, &old, cells);
+	ROAM_CONF_KEEP(&f->conf, &old, ncells);
+	ROAM_CONF_KEEP(&f->conf, &old, dataplane);
 	fad_conf_free(&old);
 	if (!f->debug)
 		log_setlevel((enum log_level)f->conf.log_level);
@@ -156,12 +145,9 @@ static int fad_load(void *arg, const struct roam_args *args)
 		fprintf(stderr, "%s: gfa: %s\n", args->config, strerror(-r));
 		return r;
 	}
-	if (args->check_only)
-		printf("%s: configuration OK (%zu cells, %zu home agent SAs, %zu mobile SAs)\n",
-		       args->config, f->conf.ncells, f->nhas, f->nmns);
-	else if (!args->debug)
-		log_setlevel((enum log_level)f->conf.log_level);
-	return 0;
+	return roam_daemon_loaded(args, f->conf.log_level,
+				  "%zu cells, %zu home agent SAs, %zu mobile SAs", f->conf.ncells,
+				  f->nhas, f->nmns);
 }
 
 static int fad_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
@@ -191,22 +177,7 @@ static int fad_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
 	return 0;
 }
 
-static int fad_ctl_setup(void *arg, struct roam_ctl *ctl)
-{
-	struct fad *f = arg;
-	f->ctl = ctl;
-	return fad_ctl_register(f);
-}
-
-static const char *fad_ctl_path(void *arg)
-{
-	return ((struct fad *)arg)->conf.control_socket;
-}
-
-static const char *fad_user(void *arg)
-{
-	return ((struct fad *)arg)->conf.user;
-}
+ROAM_DAEMON_ACCESSORS(fad, struct fad)
 
 static void fad_cleanup(void *arg)
 {
@@ -223,17 +194,7 @@ int main(int argc, char **argv)
 {
 	struct fad f;
 	memset(&f, 0, sizeof(f));
-	const struct roam_daemon_desc desc = {
-		.name = "fad",
-		.load = fad_load,
-		.ctl_path = fad_ctl_path,
-		.user = fad_user,
-		.keep_caps = ROAM_CAPS_NET, /* port 434, raw ICMP for advertisements */
-		.setup = fad_setup,
-		.ctl_register = fad_ctl_setup,
-		.cleanup = fad_cleanup,
-		.ops = { .reload = fad_reload, .shutdown = fad_shutdown, .status = fad_status,
-			 .arg = &f },
-	};
+	/* keep_caps: port 434, raw ICMP for advertisements */
+	const struct roam_daemon_desc desc = ROAM_DAEMON_DESC(fad, &f, ROAM_CAPS_NET);
 	return roam_daemon_main(argc, argv, &desc);
 }

@@ -5,6 +5,7 @@
 
 #include "had.h"
 #include "roam/clock.h"
+#include "roam/daemon_glue.h"
 
 static int udp_send(void *arg, const struct roam_sockaddr *dst, const void *data, size_t len)
 {
@@ -55,28 +56,16 @@ static int had_reload(void *arg, const char *config, char *err, size_t errlen)
 		log_warnx("%s", err);
 		return r;
 	}
-#define KEEP(f)                                                                                   \
-	do {                                                                                      \
-		__typeof__(h->conf.f) t_ = h->conf.f;                                             \
-		h->conf.f = old.f;                                                                \
-		old.f = t_;                                                                       \
-	} while (0)
-	if (!roam_ipaddr_eq(&old.listen, &h->conf.listen) || old.port != h->conf.port)
-		log_warnx("reload: listen/port changes take effect at the next restart");
-	if (strcmp(old.control_socket, h->conf.control_socket) != 0)
-		log_warnx("reload: control_socket changes take effect at the next restart");
-	if (old.advert.enabled != h->conf.advert.enabled ||
-	    strcmp(old.advert.interface, h->conf.advert.interface) != 0)
-		log_warnx("reload: advert.enabled/interface changes take effect at the next restart");
-	if (strcmp(old.snapshot, h->conf.snapshot) != 0)
-		log_warnx("reload: snapshot path changes take effect at the next restart");
-	KEEP(listen);
-	KEEP(port);
-	KEEP(control_socket);
-	KEEP(snapshot);
-	KEEP(advert.enabled);
-	KEEP(advert.interface);
-	KEEP(fifo_items);
+	ROAM_RELOAD_WARN_LISTEN(&h->conf, &old);
+	roam_reload_needs_restart(old.advert.enabled != h->conf.advert.enabled ||
+				  strcmp(old.advert.interface, h->conf.advert.interface) != 0,
+				  "advert.enabled/interface");
+	roam_reload_needs_restart(strcmp(old.snapshot, h->conf.snapshot) != 0, "snapshot path");
+	ROAM_CONF_KEEP_LISTEN(&h->conf, &old);
+	ROAM_CONF_KEEP(&h->conf, &old, snapshot);
+	ROAM_CONF_KEEP(&h->conf, &old, advert.enabled);
+	ROAM_CONF_KEEP(&h->conf, &old, advert.interface);
+	ROAM_CONF_KEEP(&h->conf, &old, fifo_items);
 	if (old.dataplane.enabled != h->conf.dataplane.enabled ||
 	    strcmp(old.dataplane.tun, h->conf.dataplane.tun) != 0 ||
 	    strcmp(old.dataplane.interface, h->conf.dataplane.interface) != 0 ||
@@ -86,10 +75,9 @@ static int had_reload(void *arg, const char *config, char *err, size_t errlen)
 		log_warnx("reload: dataplane changes other than ttl take effect at the next restart");
 	{
 		uint32_t ttl = h->conf.dataplane.ttl;
-		KEEP(dataplane);
+		ROAM_CONF_KEEP(&h->conf, &old, dataplane);
 		h->conf.dataplane.ttl = ttl;
 	}
-#undef KEEP
 	had_conf_free(&old);
 	if (!h->debug)
 		log_setlevel((enum log_level)h->conf.log_level);
@@ -136,12 +124,8 @@ static int had_load(void *arg, const struct roam_args *args)
 		fprintf(stderr, "%s: keys: %s\n", args->config, strerror(-r));
 		return r;
 	}
-	if (args->check_only)
-		printf("%s: configuration OK (%zu mobile SAs, %zu FA SAs)\n", args->config, h->nsas,
-		       h->nfas);
-	else if (!args->debug)
-		log_setlevel((enum log_level)h->conf.log_level);
-	return 0;
+	return roam_daemon_loaded(args, h->conf.log_level, "%zu mobile SAs, %zu FA SAs", h->nsas,
+				  h->nfas);
 }
 
 /* After the detach (uv_loop_fork), so the timers live in the daemon's loop. */
@@ -171,22 +155,7 @@ static int had_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
 	return 0;
 }
 
-static int had_ctl_setup(void *arg, struct roam_ctl *ctl)
-{
-	struct had *h = arg;
-	h->ctl = ctl;
-	return had_ctl_register(h);
-}
-
-static const char *had_ctl_path(void *arg)
-{
-	return ((struct had *)arg)->conf.control_socket;
-}
-
-static const char *had_user(void *arg)
-{
-	return ((struct had *)arg)->conf.user;
-}
+ROAM_DAEMON_ACCESSORS(had, struct had)
 
 static void had_cleanup(void *arg)
 {
@@ -200,17 +169,7 @@ int main(int argc, char **argv)
 {
 	struct had h;
 	memset(&h, 0, sizeof(h));
-	const struct roam_daemon_desc desc = {
-		.name = "had",
-		.load = had_load,
-		.ctl_path = had_ctl_path,
-		.user = had_user,
-		.keep_caps = ROAM_CAPS_NET, /* port 434, raw ICMP for advertisements */
-		.setup = had_setup,
-		.ctl_register = had_ctl_setup,
-		.cleanup = had_cleanup,
-		.ops = { .reload = had_reload, .shutdown = had_shutdown, .status = had_status,
-			 .arg = &h },
-	};
+	/* keep_caps: port 434, raw ICMP for advertisements */
+	const struct roam_daemon_desc desc = ROAM_DAEMON_DESC(had, &h, ROAM_CAPS_NET);
 	return roam_daemon_main(argc, argv, &desc);
 }

@@ -5,6 +5,7 @@
 
 #include "hlrd.h"
 #include "roam/clock.h"
+#include "roam/daemon_glue.h"
 
 static int same_listen(const struct hlrd_conf *a, const struct hlrd_conf *b)
 {
@@ -24,10 +25,9 @@ static int hlrd_reload(void *arg, const char *config, char *err, size_t errlen)
 	int r = hlrd_conf_load(&nc, config, 0, err, errlen);
 	if (r < 0)
 		return r; /* every error was logged; the lifecycle module logs the outcome */
-	if (!same_listen(&h->conf, &nc))
-		log_warnx("reload: listen/port changes take effect at the next restart");
-	if (strcmp(h->conf.control_socket, nc.control_socket) != 0)
-		log_warnx("reload: control_socket changes take effect at the next restart");
+	roam_reload_needs_restart(!same_listen(&h->conf, &nc), "listen/port");
+	roam_reload_needs_restart(strcmp(h->conf.control_socket, nc.control_socket) != 0,
+				  "control_socket");
 	old = h->conf;
 	h->conf = nc;
 	r = hlrd_keys_build(h);
@@ -39,18 +39,10 @@ static int hlrd_reload(void *arg, const char *config, char *err, size_t errlen)
 		return r;
 	}
 	/* Keep what cannot change without a restart, so status tells the truth. */
-	struct roam_ipaddr *l = h->conf.listen;
-	size_t nl = h->conf.nlisten;
-	uint16_t port = h->conf.port;
-	char *cs = h->conf.control_socket;
-	h->conf.listen = old.listen;
-	h->conf.nlisten = old.nlisten;
-	h->conf.port = old.port;
-	h->conf.control_socket = old.control_socket;
-	old.listen = l;
-	old.nlisten = nl;
-	old.port = port;
-	old.control_socket = cs;
+	ROAM_CONF_KEEP(&h->conf, &old, listen);
+	ROAM_CONF_KEEP(&h->conf, &old, nlisten);
+	ROAM_CONF_KEEP(&h->conf, &old, port);
+	ROAM_CONF_KEEP(&h->conf, &old, control_socket);
 	hlrd_conf_free(&old);
 	if (!h->debug)
 		log_setlevel((enum log_level)h->conf.log_level);
@@ -86,11 +78,7 @@ static int hlrd_load(void *arg, const struct roam_args *args)
 	h->debug = args->debug;
 	if (hlrd_conf_load(&h->conf, args->config, 1, NULL, 0) < 0)
 		return -EINVAL;
-	if (args->check_only)
-		printf("%s: configuration OK (%zu hosts)\n", args->config, h->conf.nhosts);
-	else if (!args->debug)
-		log_setlevel((enum log_level)h->conf.log_level);
-	return 0;
+	return roam_daemon_loaded(args, h->conf.log_level, "%zu hosts", h->conf.nhosts);
 }
 
 static int hlrd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
@@ -120,22 +108,7 @@ static int hlrd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
 	return 0;
 }
 
-static int hlrd_ctl_setup(void *arg, struct roam_ctl *ctl)
-{
-	struct hlrd *h = arg;
-	h->ctl = ctl;
-	return hlrd_ctl_register(h);
-}
-
-static const char *hlrd_ctl_path(void *arg)
-{
-	return ((struct hlrd *)arg)->conf.control_socket;
-}
-
-static const char *hlrd_user(void *arg)
-{
-	return ((struct hlrd *)arg)->conf.user;
-}
+ROAM_DAEMON_ACCESSORS(hlrd, struct hlrd)
 
 static void hlrd_cleanup(void *arg)
 {
@@ -148,17 +121,7 @@ int main(int argc, char **argv)
 {
 	struct hlrd h;
 	memset(&h, 0, sizeof(h));
-	const struct roam_daemon_desc desc = {
-		.name = "hlrd",
-		.load = hlrd_load,
-		.ctl_path = hlrd_ctl_path,
-		.user = hlrd_user,
-		.keep_caps = 0, /* an unprivileged port, no devices */
-		.setup = hlrd_setup,
-		.ctl_register = hlrd_ctl_setup,
-		.cleanup = hlrd_cleanup,
-		.ops = { .reload = hlrd_reload, .shutdown = hlrd_shutdown, .status = hlrd_status,
-			 .arg = &h },
-	};
+	/* keep_caps 0: an unprivileged port, no devices */
+	const struct roam_daemon_desc desc = ROAM_DAEMON_DESC(hlrd, &h, 0);
 	return roam_daemon_main(argc, argv, &desc);
 }

@@ -1,11 +1,11 @@
 /* mnd: arguments, configuration, event loop, module lifecycle.  The mechanisms are modules
  * (mnd.h, struct mnd_module): each one with a section in mnd.yaml is started. */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "mnd.h"
 #include "roam/clock.h"
+#include "roam/daemon_glue.h"
 
 static const struct mnd_module *const mnd_modules[MND_NMODULES] = { &mnd_mip4_module,
 								     &mnd_l2tp_module,
@@ -29,12 +29,8 @@ static int mnd_load(void *arg, const struct roam_args *args)
 		m->mods[i].mod = mnd_modules[i];
 	if (mnd_conf_load(&m->conf, args->config, 1, NULL, 0) < 0)
 		return -EINVAL;
-	if (args->check_only)
-		printf("%s: configuration OK (%zu module(s) enabled)\n", args->config,
-		       enabled_count(&m->conf));
-	else if (!args->debug)
-		log_setlevel((enum log_level)m->conf.log_level);
-	return 0;
+	return roam_daemon_loaded(args, m->conf.log_level, "%zu module(s) enabled",
+				  enabled_count(&m->conf));
 }
 
 static int mnd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
@@ -73,8 +69,8 @@ static int mnd_reload(void *arg, const char *config, char *err, size_t errlen)
 	int r = mnd_conf_load(&nc, config, 0, err, errlen);
 	if (r < 0)
 		return r;
-	if (strcmp(m->conf.control_socket, nc.control_socket) != 0)
-		log_warnx("reload: control_socket changes take effect at the next restart");
+	roam_reload_needs_restart(strcmp(m->conf.control_socket, nc.control_socket) != 0,
+				  "control_socket");
 	old = m->conf;
 	m->conf = nc;
 	for (size_t i = 0; i < MND_NMODULES; i++) {
@@ -90,9 +86,7 @@ static int mnd_reload(void *arg, const char *config, char *err, size_t errlen)
 		}
 	}
 	/* The running control socket path stays what it is. */
-	char *cs = m->conf.control_socket;
-	m->conf.control_socket = old.control_socket;
-	old.control_socket = cs;
+	ROAM_CONF_KEEP(&m->conf, &old, control_socket);
 	mnd_conf_free(&old);
 	if (!m->debug)
 		log_setlevel((enum log_level)m->conf.log_level);
@@ -113,22 +107,7 @@ static void mnd_shutdown(void *arg)
 	m->ctl = NULL;
 }
 
-static int mnd_ctl_setup(void *arg, struct roam_ctl *ctl)
-{
-	struct mnd *m = arg;
-	m->ctl = ctl;
-	return mnd_ctl_register(m);
-}
-
-static const char *mnd_ctl_path(void *arg)
-{
-	return ((struct mnd *)arg)->conf.control_socket;
-}
-
-static const char *mnd_user(void *arg)
-{
-	return ((struct mnd *)arg)->conf.user;
-}
+ROAM_DAEMON_ACCESSORS(mnd, struct mnd)
 
 static void mnd_cleanup(void *arg)
 {
@@ -148,17 +127,7 @@ int main(int argc, char **argv)
 {
 	struct mnd m;
 	memset(&m, 0, sizeof(m));
-	const struct roam_daemon_desc desc = {
-		.name = "mnd",
-		.load = mnd_load,
-		.ctl_path = mnd_ctl_path,
-		.user = mnd_user,
-		.keep_caps = ROAM_CAPS_NET, /* routes and addresses, raw ICMP, port 434 */
-		.setup = mnd_setup,
-		.ctl_register = mnd_ctl_setup,
-		.cleanup = mnd_cleanup,
-		.ops = { .reload = mnd_reload, .shutdown = mnd_shutdown, .status = mnd_status,
-			 .arg = &m },
-	};
+	/* routes and addresses, raw ICMP, port 434 */
+	const struct roam_daemon_desc desc = ROAM_DAEMON_DESC(mnd, &m, ROAM_CAPS_NET);
 	return roam_daemon_main(argc, argv, &desc);
 }

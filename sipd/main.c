@@ -1,10 +1,10 @@
 /* sipd: arguments, configuration, event loop.  Everything SIP is in message.c and registrar.c. */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "sipd.h"
 #include "roam/clock.h"
+#include "roam/daemon_glue.h"
 
 #define SIPD_TICK_MS 1000 /* expiry resolution of bindings, nonces and transactions */
 #define SIPD_PROXY_TICK_MS 50 /* resolution of the transaction timers (T1 is 500 ms) */
@@ -40,34 +40,24 @@ static int sipd_reload(void *arg, const char *config, char *err, size_t errlen)
 		sipd_conf_free(&nc);
 		return r;
 	}
-	if (nc.nlisten != s->conf.nlisten || nc.udp != s->conf.udp || nc.tcp != s->conf.tcp ||
-	    memcmp(nc.listen, s->conf.listen, nc.nlisten * sizeof(*nc.listen)) != 0)
-		log_warnx("reload: listen/udp/tcp changes take effect at the next restart");
+	/* (a changed control_socket is kept without a word) */
+	roam_reload_needs_restart(nc.nlisten != s->conf.nlisten || nc.udp != s->conf.udp ||
+					  nc.tcp != s->conf.tcp ||
+					  memcmp(nc.listen, s->conf.listen,
+						 nc.nlisten * sizeof(*nc.listen)) != 0,
+				  "listen/udp/tcp");
 	/* Keep what cannot change without a restart, so status tells the truth. */
-	struct roam_sockaddr *l = nc.listen;
-	size_t nl = nc.nlisten;
-	bool udp = nc.udp, tcp = nc.tcp;
-	char *cs_path = nc.control_socket;
-	nc.listen = s->conf.listen;
-	nc.nlisten = s->conf.nlisten;
-	nc.udp = s->conf.udp;
-	nc.tcp = s->conf.tcp;
-	nc.control_socket = s->conf.control_socket;
-	s->conf.listen = l;
-	s->conf.nlisten = nl;
-	s->conf.udp = udp;
-	s->conf.tcp = tcp;
-	s->conf.control_socket = cs_path;
+	ROAM_CONF_KEEP(&nc, &s->conf, listen);
+	ROAM_CONF_KEEP(&nc, &s->conf, nlisten);
+	ROAM_CONF_KEEP(&nc, &s->conf, udp);
+	ROAM_CONF_KEEP(&nc, &s->conf, tcp);
+	ROAM_CONF_KEEP(&nc, &s->conf, control_socket);
 	/* the nftables table is opened (and reconciled) at start only */
-	if (nc.nat_continuity != s->conf.nat_continuity ||
-	    strcmp(nc.nat_table_owner, s->conf.nat_table_owner) != 0) {
-		log_warnx("reload: nat_continuity/nat_table_owner changes take effect at the next "
-			  "restart");
-		nc.nat_continuity = s->conf.nat_continuity;
-		char *o = nc.nat_table_owner;
-		nc.nat_table_owner = s->conf.nat_table_owner;
-		s->conf.nat_table_owner = o;
-	}
+	roam_reload_needs_restart(nc.nat_continuity != s->conf.nat_continuity ||
+					  strcmp(nc.nat_table_owner, s->conf.nat_table_owner) != 0,
+				  "nat_continuity/nat_table_owner");
+	ROAM_CONF_KEEP(&nc, &s->conf, nat_continuity);
+	ROAM_CONF_KEEP(&nc, &s->conf, nat_table_owner);
 	sipd_conf_free(&s->conf);
 	s->conf = nc;
 	sipd_creds_free(&s->creds);
@@ -114,11 +104,7 @@ static int sipd_load(void *arg, const struct roam_args *args)
 	s->debug = args->debug;
 	if (sipd_conf_load(&s->conf, args->config, 1, NULL, 0) < 0)
 		return -EINVAL;
-	if (args->check_only)
-		printf("%s: configuration OK\n", args->config);
-	else if (!args->debug)
-		log_setlevel((enum log_level)s->conf.log_level);
-	return 0;
+	return roam_daemon_loaded(args, s->conf.log_level, NULL);
 }
 
 static int sipd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
@@ -180,22 +166,7 @@ static int sipd_setup(void *arg, uv_loop_t *loop, struct roam_daemon *d)
 	return 0;
 }
 
-static int sipd_ctl_setup(void *arg, struct roam_ctl *ctl)
-{
-	struct sipd *s = arg;
-	s->ctl = ctl;
-	return sipd_ctl_register(s);
-}
-
-static const char *sipd_ctl_path(void *arg)
-{
-	return ((struct sipd *)arg)->conf.control_socket;
-}
-
-static const char *sipd_user(void *arg)
-{
-	return ((struct sipd *)arg)->conf.user;
-}
+ROAM_DAEMON_ACCESSORS(sipd, struct sipd)
 
 static void sipd_cleanup(void *arg)
 {
@@ -209,17 +180,7 @@ int main(int argc, char **argv)
 {
 	struct sipd s;
 	memset(&s, 0, sizeof(s));
-	const struct roam_daemon_desc desc = {
-		.name = "sipd",
-		.load = sipd_load,
-		.ctl_path = sipd_ctl_path,
-		.user = sipd_user,
-		.keep_caps = ROAM_CAP(10), /* CAP_NET_BIND_SERVICE: port 5060 */
-		.setup = sipd_setup,
-		.ctl_register = sipd_ctl_setup,
-		.cleanup = sipd_cleanup,
-		.ops = { .reload = sipd_reload, .shutdown = sipd_shutdown, .status = sipd_status,
-			 .arg = &s },
-	};
+	/* CAP_NET_BIND_SERVICE: port 5060 */
+	const struct roam_daemon_desc desc = ROAM_DAEMON_DESC(sipd, &s, ROAM_CAP(10));
 	return roam_daemon_main(argc, argv, &desc);
 }

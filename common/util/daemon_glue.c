@@ -9,7 +9,9 @@ int roam_daemon_loaded(const struct roam_args *args, int log_level, const char *
 {
 	char summary[256];
 	va_list ap;
-	if (args->check_only) {
+	if (args->check_only && !fmt) {
+		printf("%s: configuration OK\n", args->config);
+	} else if (args->check_only) {
 		va_start(ap, fmt);
 		vsnprintf(summary, sizeof(summary), fmt, ap);
 		va_end(ap);

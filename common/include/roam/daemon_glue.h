@@ -15,7 +15,8 @@
  * prefix_reload, prefix_shutdown, prefix_status and the three above; state (a pointer to the
  * daemon's state) is ops.arg, caps the keep_caps mask.
  *
- * Used by lacd and lnsd; every daemon's main.c has the same functions and desc. */
+ * Used by lacd, lnsd, fad, had, hlrd, cnd, sipd and mnd; every daemon's main.c has the same
+ * functions and desc. */
 #ifndef ROAM_DAEMON_GLUE_H
 #define ROAM_DAEMON_GLUE_H
 #include <stdbool.h>
@@ -50,8 +51,9 @@
 	}
 
 /* The end of a desc's load callback, the config loaded: with -t prints "CONFIG: configuration
- * OK (SUMMARY)" to stdout (SUMMARY from the printf format fmt), otherwise sets the log level
- * to the config's log_level unless -d asked for debug.  Returns 0. */
+ * OK (SUMMARY)" to stdout (SUMMARY from the printf format fmt; fmt NULL: no summary, "CONFIG:
+ * configuration OK"), otherwise sets the log level to the config's log_level unless -d asked
+ * for debug.  Returns 0. */
 int roam_daemon_loaded(const struct roam_args *args, int log_level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -176,3 +176,14 @@ Test(daemon_glue, loaded_sets_the_level_unless_debug)
 	cr_assert_eq(roam_daemon_loaded(&a, LOG_LVL_ERR, "unused"), 0);
 	cr_assert_eq(log_getlevel(), LOG_LVL_DEBUG);
 }
+
+/* fmt NULL (sipd): no summary, the level untouched as well */
+Test(daemon_glue, loaded_check_only_without_summary, .init = cr_redirect_stdout)
+{
+	log_setlevel(LOG_LVL_ERR);
+	struct roam_args a = { .check_only = true, .config = "sipd.yaml" };
+	int r = roam_daemon_loaded(&a, LOG_LVL_DEBUG, NULL);
+	fflush(stdout);
+	cr_assert_stdout_eq_str("sipd.yaml: configuration OK\n");
+	cr_assert(r == 0 && log_getlevel() == LOG_LVL_ERR);
+}
