@@ -387,10 +387,10 @@ Test(mnd_mip4, forged_fback_and_no_mnfa_no_fbu)
 	cr_assert_eq(W.nsent, 1);
 }
 
-Test(mnd_mip4, single_radio_next_move_before_the_drr_fbu_goes_to_the_current_fa)
+/* One radio, both cells known: registered via A, the notice of the move to B, then B heard (the
+ * request via B sent).  Returns the time of the first registration. */
+static uint64_t single_radio_a_to_b(void)
 {
-	/* One radio, A -> B, and the notice of the move back B -> A comes before the DRR of the
-	 * first move: the FBU must go to B (the FA we are leaving), not to A (the old path). */
 	setup_sm(true, true);
 	sm.conf.nneigh = 2;
 	strcpy(sm.conf.neigh[1].network, "cell1");
@@ -398,6 +398,14 @@ Test(mnd_mip4, single_radio_next_move_before_the_drr_fbu_goes_to_the_current_fa)
 	uint64_t t = register_first();
 	cr_assert_eq(mip4_sm_l2_notice(&sm, 0, "link-going-down", "cell2", t + 100), 0);
 	adv(0, "198.51.100.2", 1, t + 300);
+	return t;
+}
+
+Test(mnd_mip4, single_radio_next_move_before_the_drr_fbu_goes_to_the_current_fa)
+{
+	/* One radio, A -> B, and the notice of the move back B -> A comes before the DRR of the
+	 * first move: the FBU must go to B (the FA we are leaving), not to A (the old path). */
+	uint64_t t = single_radio_a_to_b();
 	reply(0, 0, 300, W.sent[W.nsent - 1].m.id, t + 350);
 	cr_assert_eq(sm.stats.handoffs, 1);
 	cr_assert(sm.old.valid, "the first move's DRR has not come");
@@ -472,13 +480,7 @@ Test(mnd_mip4, early_drr_release_after_guard)
  * forwarding to B and must take the mobile back). */
 Test(mnd_mip4, single_radio_back_before_the_reply_reregisters_with_the_current_fa)
 {
-	setup_sm(true, true);
-	sm.conf.nneigh = 2;
-	strcpy(sm.conf.neigh[1].network, "cell1");
-	sm.conf.neigh[1].fa = A("198.51.100.1");
-	uint64_t t = register_first();
-	cr_assert_eq(mip4_sm_l2_notice(&sm, 0, "link-going-down", "cell2", t + 100), 0);
-	adv(0, "198.51.100.2", 1, t + 300);
+	uint64_t t = single_radio_a_to_b();
 	cr_assert(sm.pending, "the request via B");
 	int n0 = W.nsent;
 	uint64_t fbus = sm.stats.fbu_tx;
